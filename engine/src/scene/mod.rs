@@ -1,0 +1,257 @@
+//! The scene: a city of layers in one local projected frame.
+//!
+//! Entry type: [`Scene`]. Importers hand it [`Layer`]s whose geometry is still in their source CRS and whose
+//! feature ids are drafts (`0..n`); [`Scene::ingest`] transforms them into the scene's [`SceneFrame`], gives the
+//! features their scene-wide ids, measures network edges and sets building base elevations from the terrain.
+//!
+//! # Glossary
+//! - **frame**: the scene's projected CRS (metres) and origin; local coordinates are CRS coordinates minus origin.
+//! - **layer kind**: buildings, framework (terrain, boundaries, land use) or infrastructure (networks).
+//! - **LOD1**: a building as its footprint extruded to one height. **LOD2**: with roof shapes (CityJSON surfaces).
+//! - **DEM**: digital elevation model, a raster of ground heights; here a [`Terrain`] grid.
+
+mod attributes;
+mod building;
+mod feature;
+mod frame;
+mod layer;
+mod network;
+mod terrain;
+
+pub use attributes::{parse_number_prefix, Attributes, KeyIndex, KeyTable, Value};
+pub use building::{Building, HeightSource, Surfaces};
+pub use feature::Feature;
+pub use frame::{FrameTransform, SceneFrame};
+pub use layer::{Layer, LayerKind, LayerReport, LayerSource};
+pub use network::{Adjacency, Edge, EdgeProps, Network, NetworkBuilder, NetworkKind, Node, Oneway};
+pub use terrain::Terrain;
+
+use crate::crs::CrsError;
+use crate::ids::FeatureId;
+use geo::{Euclidean, Length};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Errors from scene edits.
+#[derive(Debug, Error)]
+pub enum SceneError {
+    /// A layer of that name exists already.
+    #[error("the scene already has a layer named `{0}` (choose another name with --layer, or --replace it)")]
+    DuplicateLayer(String),
+    /// No layer of that name.
+    #[error("the scene has no layer named `{name}` (it has: {available})")]
+    UnknownLayer {
+        /// The name asked for.
+        name: String,
+        /// The names there are.
+        available: String,
+    },
+    /// The layer's coordinates could not be brought into the scene frame.
+    #[error("layer `{layer}` cannot be transformed into the scene frame")]
+    Transform {
+        /// Layer name.
+        layer: String,
+        /// Cause.
+        #[source]
+        source: CrsError,
+    },
+    /// A terrain grid transforms into nothing usable.
+    #[error("terrain of layer `{0}` does not overlap any valid part of the scene frame")]
+    EmptyTerrain(String),
+}
+
+/// A city scene.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Scene {
+    /// The local projected frame all geometry is in.
+    pub frame: SceneFrame,
+    /// Layers, in import order.
+    pub layers: Vec<Layer>,
+    /// The next feature id to hand out.
+    next_feature_id: u64,
+}
+
+impl Scene {
+    /// An empty scene in `frame`.
+    pub fn new(frame: SceneFrame) -> Self {
+        Scene {
+            frame,
+            layers: Vec::new(),
+            next_feature_id: 1,
+        }
+    }
+
+    /// The layer called `name`.
+    ///
+    /// # Errors
+    /// [`SceneError::UnknownLayer`] listing the names there are.
+    pub fn layer(&self, name: &str) -> Result<&Layer, SceneError> {
+        self.layers
+            .iter()
+            .find(|l| l.name == name)
+            .ok_or_else(|| SceneError::UnknownLayer {
+                name: name.to_owned(),
+                available: self.layer_names(),
+            })
+    }
+
+    /// Names of all layers, comma-separated.
+    pub fn layer_names(&self) -> String {
+        let names: Vec<_> = self.layers.iter().map(|l| l.name.as_str()).collect();
+        if names.is_empty() {
+            "no layers".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// The feature with `id` and its layer.
+    pub fn feature(&self, id: FeatureId) -> Option<(&Layer, &crate::Feature)> {
+        self.layers
+            .iter()
+            .find_map(|l| l.feature(id).map(|f| (l, f)))
+    }
+
+    /// Total number of features.
+    pub fn feature_count(&self) -> usize {
+        self.layers.iter().map(|l| l.features.len()).sum()
+    }
+
+    /// Bounding box of everything, local frame.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        self.layers.iter().filter_map(Layer::bbox).reduce(|a, b| {
+            [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]
+        })
+    }
+
+    /// Adds `layer`, whose geometry is in `layer.source.crs` and whose feature ids are drafts (`0..n`, as given by
+    /// [`Layer::push_feature`]): transforms it into the scene frame, assigns scene ids, measures network edges and
+    /// sets building base elevations from the terrain. With `replace`, a layer of the same name is replaced.
+    ///
+    /// # Errors
+    /// [`SceneError::DuplicateLayer`] if the name is taken and `replace` is false; [`SceneError::Transform`] if a
+    /// coordinate cannot be transformed. On error the scene is unchanged.
+    pub fn ingest(&mut self, mut layer: Layer, replace: bool) -> Result<(), SceneError> {
+        let existing = self.layers.iter().position(|l| l.name == layer.name);
+        if existing.is_some() && !replace {
+            return Err(SceneError::DuplicateLayer(layer.name));
+        }
+        let tf = self
+            .frame
+            .to_local(&layer.source.crs)
+            .map_err(|source| SceneError::Transform {
+                layer: layer.name.clone(),
+                source,
+            })?;
+        frame::transform_layer(&mut layer, &tf).map_err(|e| match e {
+            frame::LayerTransformError::Crs(source) => SceneError::Transform {
+                layer: layer.name.clone(),
+                source,
+            },
+            frame::LayerTransformError::EmptyTerrain => SceneError::EmptyTerrain(layer.name.clone()),
+        })?;
+
+        // Scene ids: drafts are 0..n in order.
+        let base = self.next_feature_id;
+        let mut max = 0;
+        for f in &mut layer.features {
+            max = max.max(f.id.0);
+            f.id = FeatureId(base + f.id.0);
+        }
+        layer.features.sort_by_key(|f| f.id);
+        if let Some(net) = &mut layer.network {
+            for e in &mut net.edges {
+                e.feature = FeatureId(base + e.feature.0);
+            }
+        }
+        self.next_feature_id = base + max + 1;
+
+        // Measure edges in metres, now that geometry is in the frame.
+        if let Some(net) = &mut layer.network {
+            for e in &mut net.edges {
+                if let Some(f) = layer
+                    .features
+                    .binary_search_by_key(&e.feature, |f| f.id)
+                    .ok()
+                    .map(|i| &layer.features[i])
+                {
+                    if let geo_types::Geometry::LineString(ls) = &f.geometry {
+                        e.length_m = Euclidean.length(ls);
+                    }
+                }
+            }
+        }
+        layer.invalidate_index();
+        let has_terrain = layer.terrain.is_some();
+        match existing {
+            Some(i) => self.layers[i] = layer,
+            None => self.layers.push(layer),
+        }
+        if has_terrain {
+            for i in 0..self.layers.len() {
+                self.apply_terrain_to(i);
+            }
+        } else {
+            let i = existing.unwrap_or(self.layers.len() - 1);
+            self.apply_terrain_to(i);
+        }
+        Ok(())
+    }
+
+    /// Removes the layer called `name`.
+    ///
+    /// # Errors
+    /// [`SceneError::UnknownLayer`].
+    pub fn remove_layer(&mut self, name: &str) -> Result<Layer, SceneError> {
+        let i = self
+            .layers
+            .iter()
+            .position(|l| l.name == name)
+            .ok_or_else(|| SceneError::UnknownLayer {
+                name: name.to_owned(),
+                available: self.layer_names(),
+            })?;
+        Ok(self.layers.remove(i))
+    }
+
+    /// The terrain (the last terrain layer's grid), if any.
+    pub fn terrain(&self) -> Option<&Terrain> {
+        self.layers.iter().rev().find_map(|l| l.terrain.as_ref())
+    }
+
+    /// Sets the base elevation of the buildings of layer `i` from the terrain: the lowest terrain height under
+    /// the footprint's outer ring. Buildings whose heights come from 3D geometry keep the geometry's base.
+    fn apply_terrain_to(&mut self, i: usize) {
+        let Some(terrain) = self.terrain().cloned() else {
+            return;
+        };
+        for f in &mut self.layers[i].features {
+            let Some(b) = &mut f.building else { continue };
+            if b.height_source == HeightSource::Geometry {
+                continue;
+            }
+            let ring_min = match &f.geometry {
+                geo_types::Geometry::Polygon(p) => p
+                    .exterior()
+                    .coords()
+                    .filter_map(|c| terrain.sample(c.x, c.y))
+                    .reduce(f64::min),
+                geo_types::Geometry::MultiPolygon(mp) => mp
+                    .iter()
+                    .flat_map(|p| p.exterior().coords())
+                    .filter_map(|c| terrain.sample(c.x, c.y))
+                    .reduce(f64::min),
+                _ => None,
+            };
+            if let Some(h) = ring_min {
+                b.base_elevation = h;
+            }
+        }
+    }
+
+    pub(crate) fn after_load(&mut self) {
+        for l in &mut self.layers {
+            l.after_load();
+        }
+    }
+}
