@@ -1,1 +1,119 @@
-//! placeholder
+//! # citytwin importers
+//!
+//! Reads city data files into [`citytwin_engine::Layer`]s, geometry still in the source CRS (recorded in
+//! `layer.source.crs`); [`citytwin_engine::Scene::ingest`] then brings each into the scene frame.
+//!
+//! Entry point: [`import`], which detects the format from the file's content ([`detect`]) and dispatches:
+//! - [`osm`]: OpenStreetMap PBF (osmpbf): buildings, roads as a routable graph, power lines, pipelines, waterways,
+//!   railways, land use;
+//! - [`geojson_reader`]: GeoJSON, streamed feature by feature;
+//! - [`gdal_vector`]: every vector format GDAL reads (Shapefile, GeoPackage, FlatGeobuf, GML, KML, CSV...);
+//! - [`gdal_raster`]: DEMs (GeoTIFF or any GDAL raster) into terrain grids;
+//! - [`cityjson`]: CityJSON 1.x/2.0 buildings with their best LOD.
+//!
+//! Bad features are skipped or repaired and counted per reason in each layer's report; bad files (truncated,
+//! corrupt, no CRS, wrong extension) fail the import with an [`ImportError`] naming the file.
+//!
+//! # Glossary
+//! - **source CRS**: the CRS of the input coordinates; `--src-crs` overrides or supplies it.
+//! - **layer kind**: buildings, framework or infrastructure; from `--kind` or detected ([`classify`]).
+//! - **storey height**: metres per level when a height is estimated from `building:levels`.
+
+pub mod attrs;
+pub mod cityjson;
+pub mod classify;
+pub mod detect;
+mod error;
+pub mod gdal_raster;
+pub mod gdal_vector;
+pub mod geojson_reader;
+mod layer_builder;
+pub mod osm;
+
+pub use detect::Format;
+pub use error::ImportError;
+pub use layer_builder::LayerBuilder;
+
+use citytwin_engine::{Layer, LayerKind};
+use indicatif::ProgressBar;
+use std::path::Path;
+
+/// Options for an import.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// Force the layer kind instead of detecting it.
+    pub kind: Option<LayerKind>,
+    /// Name for the layer (for multi-layer sources, a prefix).
+    pub layer_name: Option<String>,
+    /// CRS of the input, overriding (or supplying, when the file has none) the file's own.
+    pub src_crs: Option<String>,
+    /// Attribute holding the building height, metres (default: common names such as `height`).
+    pub height_attr: Option<String>,
+    /// Attribute holding the number of storeys (default: `building:levels`, `levels`, `floors`...).
+    pub levels_attr: Option<String>,
+    /// Attribute holding the building use (default: `building`, `use`, `function`...).
+    pub use_attr: Option<String>,
+    /// Metres per storey for heights from levels.
+    pub storey_height_m: f64,
+    /// Height of buildings with no height information, metres.
+    pub default_height_m: f64,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            kind: None,
+            layer_name: None,
+            src_crs: None,
+            height_attr: None,
+            levels_attr: None,
+            use_attr: None,
+            storey_height_m: 3.0,
+            default_height_m: 9.0,
+        }
+    }
+}
+
+/// Imports one file into one or more layers (in the source CRS, draft ids), reporting progress on `progress`.
+///
+/// # Errors
+/// [`ImportError`] naming the file: unreadable, unrecognised or mismatched format, truncated or corrupt, no CRS,
+/// unknown CRS.
+pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Vec<Layer>, ImportError> {
+    let format = detect::detect(path)?;
+    tracing::info!(path = %path.display(), ?format, "importing");
+    if let Some(crs) = &opts.src_crs {
+        citytwin_engine::crs::describe(crs).map_err(|source| ImportError::Crs {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    let layers = match format {
+        Format::OsmPbf => osm::import(path, opts, progress)?,
+        Format::GeoJson => vec![geojson_reader::import(path, opts, progress)?],
+        Format::CityJson => vec![cityjson::import(path, opts, progress)?],
+        Format::GdalVector(_) => gdal_vector::import(path, opts, progress)?,
+        Format::GdalRaster(_) => vec![gdal_raster::import(path, opts, progress)?],
+    };
+    for l in &layers {
+        citytwin_engine::crs::describe(&l.source.crs).map_err(|source| ImportError::Crs {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    Ok(layers)
+}
+
+/// The default layer name for a file: its stem without extensions (`kotka.osm.pbf` → `kotka`).
+pub fn default_layer_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "layer".into());
+    let stem = name.split('.').next().unwrap_or(&name).to_owned();
+    if stem.is_empty() {
+        "layer".into()
+    } else {
+        stem
+    }
+}

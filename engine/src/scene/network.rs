@@ -207,6 +207,11 @@ impl NetworkBuilder {
         }
     }
 
+    /// The kind of network being built.
+    pub fn kind(&self) -> NetworkKind {
+        self.network.kind
+    }
+
     /// The node for source id `source_id`, created at `position` if new.
     pub fn node_by_source_id(&mut self, source_id: i64, position: [f64; 2]) -> NodeId {
         if let Some(&n) = self.by_source.get(&source_id) {
