@@ -25,6 +25,7 @@ pub mod classify;
 pub mod detect;
 mod error;
 pub mod gdal_raster;
+pub mod export;
 pub mod gdal_vector;
 pub mod geojson_reader;
 mod layer_builder;

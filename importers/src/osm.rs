@@ -371,40 +371,55 @@ fn network_layer(
             layer.report.skip("highway area (not a routable line)");
             continue;
         }
-        let Some(pts) = ring_coords(&w.refs, coords) else {
-            layer.report.skip(MISSING_NODES);
-            continue;
-        };
         if w.refs.len() < 2 {
             layer.report.skip("fewer than 2 nodes");
             continue;
         }
+        // Runs of consecutive nodes present in the file: a way cut by the extract boundary keeps its inside parts.
+        let mut runs: Vec<Vec<(i64, Coord<f64>)>> = vec![Vec::new()];
+        for r in &w.refs {
+            match (coords.get(r), runs.last_mut()) {
+                (Some(c), Some(run)) => run.push((*r, *c)),
+                _ => runs.push(Vec::new()),
+            }
+        }
+        runs.retain(|run| run.len() >= 2);
+        if runs.is_empty() {
+            layer.report.skip(MISSING_NODES);
+            continue;
+        }
+        if runs.iter().map(Vec::len).sum::<usize>() < w.refs.len() {
+            layer.report.repair("clipped at the extract boundary (missing nodes)");
+        }
         let base = attributes(&w.tags, "way", w.id);
         let props = edge_props(&base, class_key);
-        let mut start = 0;
         let mut segment = 0;
-        for i in 1..w.refs.len() {
-            let junction = i == w.refs.len() - 1 || uses.get(&w.refs[i]).copied().unwrap_or(0) > 1;
-            if !junction {
-                continue;
-            }
-            let line = Geometry::LineString(LineString::new(pts[start..=i].to_vec()));
-            match clean_geometry(line) {
-                Err(reason) => layer.report.skip(format!("degenerate segment ({reason})")),
-                Ok(c) => {
-                    for r in c.repairs {
-                        layer.report.repair(r);
-                    }
-                    let mut attrs = base.clone();
-                    attrs.push(("segment".into(), Value::Int(segment)));
-                    let from = net.node_by_source_id(w.refs[start], [pts[start].x, pts[start].y]);
-                    let to = net.node_by_source_id(w.refs[i], [pts[i].x, pts[i].y]);
-                    let fid = layer.push_feature(c.geometry, attrs, None);
-                    net.add_edge(from, to, fid, 0.0, props.clone());
-                    segment += 1;
+        for run in &runs {
+            let mut start = 0;
+            for i in 1..run.len() {
+                let junction = i == run.len() - 1 || uses.get(&run[i].0).copied().unwrap_or(0) > 1;
+                if !junction {
+                    continue;
                 }
+                let pts: Vec<Coord<f64>> = run[start..=i].iter().map(|(_, c)| *c).collect();
+                match clean_geometry(Geometry::LineString(LineString::new(pts))) {
+                    Err(reason) => layer.report.skip(format!("degenerate segment ({reason})")),
+                    Ok(c) => {
+                        for r in c.repairs {
+                            layer.report.repair(r);
+                        }
+                        let mut attrs = base.clone();
+                        attrs.push(("segment".into(), Value::Int(segment)));
+                        let (a, b) = (run[start], run[i]);
+                        let from = net.node_by_source_id(a.0, [a.1.x, a.1.y]);
+                        let to = net.node_by_source_id(b.0, [b.1.x, b.1.y]);
+                        let fid = layer.push_feature(c.geometry, attrs, None);
+                        net.add_edge(from, to, fid, 0.0, props.clone());
+                        segment += 1;
+                    }
+                }
+                start = i;
             }
-            start = i;
         }
     }
     layer.network = Some(net.finish());

@@ -1,0 +1,169 @@
+//! Command-line arguments (clap derive).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// citytwin: one city model from many GIS files — import, inspect, query, export.
+#[derive(Debug, Parser)]
+#[command(name = "citytwin", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// The task.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands, one per user task.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import GIS files (OSM PBF, GeoJSON, Shapefile, GeoPackage, FlatGeobuf, CityJSON, GeoTIFF...) into a scene.
+    Import(ImportArgs),
+    /// Describe a scene: CRS, origin, layers, feature counts, bounding boxes, skipped features and why.
+    Info(InfoArgs),
+    /// Find features by bounding box, nearest neighbours or point.
+    Query(QueryArgs),
+    /// Write a layer to GeoPackage (.gpkg), FlatGeobuf (.fgb), GeoJSON (.geojson) or Shapefile (.shp).
+    Export(ExportArgs),
+    /// Generate a synthetic city (a street grid with N buildings) for benchmarks, seeded.
+    Generate(GenerateArgs),
+}
+
+/// `citytwin import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Input files.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The scene file to write.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Add to an existing scene instead of creating one.
+    #[arg(long, conflicts_with = "force")]
+    pub append: bool,
+    /// Overwrite an existing scene file.
+    #[arg(long)]
+    pub force: bool,
+    /// Replace layers of the same name when appending.
+    #[arg(long, requires = "append")]
+    pub replace: bool,
+    /// Scene CRS for a new scene (projected, metres), e.g. EPSG:3067; default: the UTM zone of the data.
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// CRS of the inputs, overriding or supplying the files' own (e.g. EPSG:25832).
+    #[arg(long)]
+    pub src_crs: Option<String>,
+    /// Layer kind: buildings, framework or infrastructure (default: detected).
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<citytwin_engine::LayerKind>,
+    /// Layer name (default: from the file or source layer; OSM layers get it as a prefix).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Attribute with building heights in metres.
+    #[arg(long)]
+    pub height_attr: Option<String>,
+    /// Attribute with the number of storeys.
+    #[arg(long)]
+    pub levels_attr: Option<String>,
+    /// Attribute with the building use.
+    #[arg(long)]
+    pub use_attr: Option<String>,
+    /// Metres per storey when height comes from levels.
+    #[arg(long, default_value_t = 3.0)]
+    pub storey_height: f64,
+    /// Height of buildings without height information, metres.
+    #[arg(long, default_value_t = 9.0)]
+    pub default_height: f64,
+}
+
+fn parse_kind(s: &str) -> Result<citytwin_engine::LayerKind, String> {
+    citytwin_engine::LayerKind::parse(s).ok_or_else(|| format!("unknown kind `{s}` (buildings, framework, infrastructure)"))
+}
+
+/// `citytwin info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `citytwin query`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["bbox", "nearest", "point"])))]
+pub struct QueryArgs {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// Features intersecting MINX,MINY,MAXX,MAXY.
+    #[arg(long, value_parser = parse_floats::<4>, allow_hyphen_values = true)]
+    pub bbox: Option<[f64; 4]>,
+    /// The K features nearest to X,Y.
+    #[arg(long, value_parser = parse_floats::<2>, allow_hyphen_values = true)]
+    pub nearest: Option<[f64; 2]>,
+    /// Features at X,Y (containing it, or within --tolerance metres).
+    #[arg(long, value_parser = parse_floats::<2>, allow_hyphen_values = true)]
+    pub point: Option<[f64; 2]>,
+    /// CRS of the query coordinates (default: the scene CRS).
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Only these layers (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',')]
+    pub layer: Vec<String>,
+    /// How many nearest features.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// Pick tolerance for --point, metres.
+    #[arg(long, default_value_t = 0.5)]
+    pub tolerance: f64,
+    /// Print at most this many results (all with --json unless given).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_floats<const N: usize>(s: &str) -> Result<[f64; N], String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>().map_err(|_| format!("`{p}` is not a number")))
+        .collect::<Result<_, _>>()?;
+    let arr: [f64; N] = v.try_into().map_err(|_| format!("expected {N} comma-separated numbers"))?;
+    if arr.iter().any(|x| !x.is_finite()) {
+        return Err("coordinates must be finite".into());
+    }
+    Ok(arr)
+}
+
+/// `citytwin export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// The layer to export.
+    #[arg(long)]
+    pub layer: String,
+    /// Output file; the format follows the extension.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Output CRS (default: the scene CRS; EPSG:4326 for GeoJSON).
+    #[arg(long)]
+    pub crs: Option<String>,
+}
+
+/// `citytwin generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of buildings.
+    #[arg(long, default_value_t = 10_000)]
+    pub buildings: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The scene file to write.
+    #[arg(long, short)]
+    pub out: PathBuf,
+}

@@ -1,0 +1,92 @@
+//! `citytwin import`: files → layers → one scene, saved atomically at the end (or not at all).
+
+use super::progress;
+use crate::cli::ImportArgs;
+use anyhow::{bail, Context, Result};
+use citytwin_engine::{Scene, SceneFrame};
+use citytwin_importers::ImportOptions;
+
+pub fn run(a: ImportArgs) -> Result<()> {
+    let exists = a.out.exists();
+    if exists && !a.append && !a.force {
+        bail!(
+            "{}: the scene exists; use --append to add layers to it, or --force to overwrite it",
+            a.out.display()
+        );
+    }
+    let mut scene: Option<Scene> = if a.append && exists {
+        let s = super::load(&a.out)?;
+        if let Some(c) = &a.crs {
+            let want = citytwin_engine::crs::describe(c).with_context(|| format!("--crs {c}"))?;
+            if want.horizontal != s.frame.crs {
+                bail!(
+                    "{}: the scene is in {}; --crs {c} only applies to a new scene",
+                    a.out.display(),
+                    s.frame.crs
+                );
+            }
+        }
+        Some(s)
+    } else {
+        None
+    };
+    if let Some(c) = &a.crs {
+        citytwin_engine::crs::describe_scene_crs(c).with_context(|| format!("--crs {c}"))?;
+    }
+    let opts = ImportOptions {
+        kind: a.kind,
+        layer_name: a.layer.clone(),
+        src_crs: a.src_crs.clone(),
+        height_attr: a.height_attr.clone(),
+        levels_attr: a.levels_attr.clone(),
+        use_attr: a.use_attr.clone(),
+        storey_height_m: a.storey_height,
+        default_height_m: a.default_height,
+    };
+    if !(opts.storey_height_m > 0.0 && opts.default_height_m > 0.0) {
+        bail!("--storey-height and --default-height must be positive");
+    }
+    for input in &a.inputs {
+        let pb = progress("import");
+        let layers = citytwin_importers::import(input, &opts, &pb)?;
+        pb.finish_and_clear();
+        for layer in layers {
+            let s = match &mut scene {
+                Some(s) => s,
+                None => {
+                    let Some(bbox) = layer.bbox() else {
+                        eprintln!("{}: layer {} has no features; skipped", input.display(), layer.name);
+                        continue;
+                    };
+                    let frame = SceneFrame::for_extent(&layer.source.crs, bbox, a.crs.as_deref())
+                        .with_context(|| format!("{}: choosing the scene frame", input.display()))?;
+                    scene.insert(Scene::new(frame))
+                }
+            };
+            let (name, kind) = (layer.name.clone(), layer.kind);
+            let (n, report) = (layer.features.len(), layer.report.clone());
+            s.ingest(layer, a.replace).with_context(|| input.display().to_string())?;
+            let skipped: Vec<String> = report.skipped.iter().map(|(r, c)| format!("{c} {r}")).collect();
+            let repaired: Vec<String> = report.repaired.iter().map(|(r, c)| format!("{c} {r}")).collect();
+            println!(
+                "{}: layer {name} ({}): {n} features{}{}",
+                input.display(),
+                kind.as_str(),
+                if skipped.is_empty() { String::new() } else { format!("; skipped {}", skipped.join(", ")) },
+                if repaired.is_empty() { String::new() } else { format!("; repaired {}", repaired.join(", ")) },
+            );
+        }
+    }
+    let Some(scene) = scene else {
+        bail!("nothing to import: the inputs hold no features");
+    };
+    citytwin_engine::store::save(&scene, &a.out)?;
+    println!(
+        "wrote {} ({} layers, {} features, {})",
+        a.out.display(),
+        scene.layers.len(),
+        scene.feature_count(),
+        scene.frame.crs
+    );
+    Ok(())
+}
