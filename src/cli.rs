@@ -78,7 +78,8 @@ pub struct ImportArgs {
 }
 
 fn parse_kind(s: &str) -> Result<citytwin_engine::LayerKind, String> {
-    citytwin_engine::LayerKind::parse(s).ok_or_else(|| format!("unknown kind `{s}` (buildings, framework, infrastructure)"))
+    citytwin_engine::LayerKind::parse(s)
+        .ok_or_else(|| format!("unknown kind `{s}` (buildings, framework, infrastructure)"))
 }
 
 /// `citytwin info`.
@@ -129,9 +130,15 @@ pub struct QueryArgs {
 fn parse_floats<const N: usize>(s: &str) -> Result<[f64; N], String> {
     let v: Vec<f64> = s
         .split(',')
-        .map(|p| p.trim().parse::<f64>().map_err(|_| format!("`{p}` is not a number")))
+        .map(|p| {
+            p.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("`{p}` is not a number"))
+        })
         .collect::<Result<_, _>>()?;
-    let arr: [f64; N] = v.try_into().map_err(|_| format!("expected {N} comma-separated numbers"))?;
+    let arr: [f64; N] = v
+        .try_into()
+        .map_err(|_| format!("expected {N} comma-separated numbers"))?;
     if arr.iter().any(|x| !x.is_finite()) {
         return Err("coordinates must be finite".into());
     }

@@ -381,9 +381,18 @@ mod tests {
 
     #[test]
     fn unknown_and_unsuitable() {
-        assert!(matches!(describe("EPSG:999999"), Err(CrsError::Unknown { .. })));
-        assert!(matches!(describe("not a crs"), Err(CrsError::Unknown { .. })));
-        assert!(matches!(describe_scene_crs("EPSG:4326"), Err(CrsError::Unsuitable { .. })));
+        assert!(matches!(
+            describe("EPSG:999999"),
+            Err(CrsError::Unknown { .. })
+        ));
+        assert!(matches!(
+            describe("not a crs"),
+            Err(CrsError::Unknown { .. })
+        ));
+        assert!(matches!(
+            describe_scene_crs("EPSG:4326"),
+            Err(CrsError::Unsuitable { .. })
+        ));
         assert!(describe_scene_crs("EPSG:3067").is_ok());
     }
 
@@ -404,6 +413,8 @@ mod tests {
         assert!((x - 500_000.0).abs() < 1e-6, "{x}");
         let (lon, lat) = back.point(x, y).expect("in domain");
         assert!((lon - 27.0).abs() < 1e-9 && (lat - 60.5).abs() < 1e-9);
-        assert!(Transform::new("EPSG:7415", "EPSG:28992").expect("known").is_identity());
+        assert!(Transform::new("EPSG:7415", "EPSG:28992")
+            .expect("known")
+            .is_identity());
     }
 }

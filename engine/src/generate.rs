@@ -3,8 +3,8 @@
 //! The same `(buildings, seed)` always gives the same scene, on any machine and thread count.
 
 use crate::{
-    Building, EdgeProps, HeightSource, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Scene, SceneFrame,
-    Value,
+    Building, EdgeProps, HeightSource, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind,
+    Scene, SceneFrame, Value,
 };
 use geo_types::{Geometry, LineString, Polygon};
 use rand::{Rng, SeedableRng};
@@ -17,7 +17,13 @@ const BLOCK_M: f64 = 100.0;
 /// Street width, metres.
 const STREET_M: f64 = 16.0;
 
-const USES: [&str; 5] = ["residential", "apartments", "commercial", "office", "industrial"];
+const USES: [&str; 5] = [
+    "residential",
+    "apartments",
+    "commercial",
+    "office",
+    "industrial",
+];
 
 /// Generates a city of `buildings` buildings and its street grid, in EPSG:3067 around Helsinki.
 ///
@@ -88,7 +94,12 @@ pub fn city(buildings: usize, seed: u64) -> Scene {
     // Street grid: one edge per block side, noded at every crossing.
     let mut roads = Layer::new("roads", LayerKind::Infrastructure, source);
     let mut net = NetworkBuilder::new(NetworkKind::Road, 0.01);
-    let at = |i: usize, j: usize| [origin[0] + i as f64 * BLOCK_M, origin[1] + j as f64 * BLOCK_M];
+    let at = |i: usize, j: usize| {
+        [
+            origin[0] + i as f64 * BLOCK_M,
+            origin[1] + j as f64 * BLOCK_M,
+        ]
+    };
     for j in 0..=side {
         for i in 0..=side {
             for (di, dj) in [(1, 0), (0, 1)] {
@@ -97,7 +108,11 @@ pub fn city(buildings: usize, seed: u64) -> Scene {
                     continue;
                 }
                 let (a, b) = (at(i, j), at(i2, j2));
-                let class = if (i % 5 == 0 && di == 0) || (j % 5 == 0 && dj == 0) { "secondary" } else { "residential" };
+                let class = if (i % 5 == 0 && di == 0) || (j % 5 == 0 && dj == 0) {
+                    "secondary"
+                } else {
+                    "residential"
+                };
                 let fid = roads.push_feature(
                     Geometry::LineString(LineString::from(vec![(a[0], a[1]), (b[0], b[1])])),
                     [("highway", Value::Text(class.into()))],
@@ -138,6 +153,9 @@ mod tests {
         assert_eq!(a.layers[0].features.len(), 500);
         let roads = a.layers[1].network.as_ref().expect("graph");
         assert_eq!(roads.connected_components(), 1);
-        assert!(roads.edges.iter().all(|e| (e.length_m - 100.0).abs() < 1e-6));
+        assert!(roads
+            .edges
+            .iter()
+            .all(|e| (e.length_m - 100.0).abs() < 1e-6));
     }
 }

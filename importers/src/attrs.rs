@@ -29,7 +29,16 @@ pub const LEVELS_KEYS: &[&str] = &[
     "kerrosluku",
 ];
 /// Use attribute names.
-pub const USE_KEYS: &[&str] = &["building", "building:use", "use", "usage", "function", "building_use", "class", "type"];
+pub const USE_KEYS: &[&str] = &[
+    "building",
+    "building:use",
+    "use",
+    "usage",
+    "function",
+    "building_use",
+    "class",
+    "type",
+];
 /// Minimum height attribute names.
 pub const MIN_HEIGHT_KEYS: &[&str] = &["min_height", "building:min_height"];
 
@@ -112,7 +121,10 @@ pub fn edge_props(a: &[(String, Value)], class_keys: &[&str]) -> EdgeProps {
         .unwrap_or_default();
     let oneway_implied = matches!(class.as_str(), "motorway" | "motorway_link")
         || a.get_attr("junction").and_then(Value::as_str) == Some("roundabout");
-    let oneway = match a.get_attr("oneway").map(|v| v.to_string().to_ascii_lowercase()) {
+    let oneway = match a
+        .get_attr("oneway")
+        .map(|v| v.to_string().to_ascii_lowercase())
+    {
         Some(s) if s == "yes" || s == "1" || s == "true" || s == "ft" => Oneway::Forward,
         Some(s) if s == "-1" || s == "reverse" || s == "tf" => Oneway::Backward,
         Some(s) if s == "no" || s == "0" || s == "false" => Oneway::No,
@@ -160,22 +172,36 @@ mod tests {
     use super::*;
 
     fn attrs(kv: &[(&str, &str)]) -> Vec<(String, Value)> {
-        kv.iter().map(|(k, v)| (k.to_string(), Value::Text(v.to_string()))).collect()
+        kv.iter()
+            .map(|(k, v)| (k.to_string(), Value::Text(v.to_string())))
+            .collect()
     }
 
     #[test]
     fn height_sources_in_order() {
         let o = ImportOptions::default();
-        let b = building_from_attrs(&attrs(&[("height", "12.5 m"), ("building:levels", "5")]), &o);
-        assert_eq!((b.height, b.height_source), (12.5, HeightSource::HeightAttribute));
-        let b = building_from_attrs(&attrs(&[("building:levels", "5"), ("building", "residential")]), &o);
+        let b = building_from_attrs(
+            &attrs(&[("height", "12.5 m"), ("building:levels", "5")]),
+            &o,
+        );
+        assert_eq!(
+            (b.height, b.height_source),
+            (12.5, HeightSource::HeightAttribute)
+        );
+        let b = building_from_attrs(
+            &attrs(&[("building:levels", "5"), ("building", "residential")]),
+            &o,
+        );
         assert_eq!((b.height, b.height_source), (15.0, HeightSource::Levels));
         assert_eq!(b.usage.as_deref(), Some("residential"));
         let b = building_from_attrs(&attrs(&[("building", "yes")]), &o);
         assert_eq!((b.height, b.height_source), (9.0, HeightSource::Default));
         let b = building_from_attrs(&attrs(&[("HEIGHT", "40 ft")]), &o);
         assert!((b.height - 12.192).abs() < 1e-9);
-        let custom = ImportOptions { height_attr: Some("h_roof".into()), ..ImportOptions::default() };
+        let custom = ImportOptions {
+            height_attr: Some("h_roof".into()),
+            ..ImportOptions::default()
+        };
         let b = building_from_attrs(&attrs(&[("h_roof", "7"), ("height", "99")]), &custom);
         assert_eq!(b.height, 7.0);
         let b = building_from_attrs(&attrs(&[("min_height", "3"), ("building:levels", "2")]), &o);
@@ -184,15 +210,28 @@ mod tests {
 
     #[test]
     fn edge_properties() {
-        let p = edge_props(&attrs(&[("highway", "motorway"), ("lanes", "3"), ("maxspeed", "120")]), &["highway"]);
+        let p = edge_props(
+            &attrs(&[("highway", "motorway"), ("lanes", "3"), ("maxspeed", "120")]),
+            &["highway"],
+        );
         assert_eq!(p.class, "motorway");
         assert_eq!(p.oneway, Oneway::Forward);
         assert_eq!(p.lanes, Some(3));
         assert_eq!(p.speed_kmh, Some(120.0));
-        let p = edge_props(&attrs(&[("highway", "residential"), ("oneway", "-1"), ("maxspeed", "20 mph")]), &["highway"]);
+        let p = edge_props(
+            &attrs(&[
+                ("highway", "residential"),
+                ("oneway", "-1"),
+                ("maxspeed", "20 mph"),
+            ]),
+            &["highway"],
+        );
         assert_eq!(p.oneway, Oneway::Backward);
         assert!((p.speed_kmh.unwrap_or(0.0) - 32.186).abs() < 0.01);
-        let p = edge_props(&attrs(&[("power", "line"), ("voltage", "110000;20000")]), &["power"]);
+        let p = edge_props(
+            &attrs(&[("power", "line"), ("voltage", "110000;20000")]),
+            &["power"],
+        );
         assert_eq!(p.voltage_v, Some(110_000.0));
         let p = edge_props(&attrs(&[("diameter", "200")]), &["man_made"]);
         assert_eq!(p.diameter_mm, Some(200.0));

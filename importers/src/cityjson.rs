@@ -45,7 +45,10 @@ struct Surface {
 }
 
 fn as_index_ring(v: &Json) -> Option<Vec<u32>> {
-    v.as_array()?.iter().map(|i| i.as_u64().map(|i| i as u32)).collect()
+    v.as_array()?
+        .iter()
+        .map(|i| i.as_u64().map(|i| i as u32))
+        .collect()
 }
 
 /// Surfaces of a geometry, depth by type; semantic types from `semantics.values`.
@@ -55,7 +58,11 @@ fn surfaces_of(g: &Json) -> Result<Vec<Surface>, &'static str> {
     let sem_types: Vec<Option<String>> = g
         .pointer("/semantics/surfaces")
         .and_then(Json::as_array)
-        .map(|a| a.iter().map(|s| s.get("type").and_then(Json::as_str).map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .map(|s| s.get("type").and_then(Json::as_str).map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let sem_values = g.pointer("/semantics/values");
     let sem = |v: Option<&Json>| -> Option<String> {
@@ -70,7 +77,10 @@ fn surfaces_of(g: &Json) -> Result<Vec<Surface>, &'static str> {
             .iter()
             .map(|r| as_index_ring(r).ok_or("malformed ring"))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Surface { rings, semantic: sem(semv) })
+        Ok(Surface {
+            rings,
+            semantic: sem(semv),
+        })
     };
     let arr = |v: &Json| v.as_array().cloned().unwrap_or_default();
     match ty {
@@ -82,7 +92,10 @@ fn surfaces_of(g: &Json) -> Result<Vec<Surface>, &'static str> {
         "Solid" => {
             for (si, shell) in arr(boundaries).iter().enumerate() {
                 for (i, s) in arr(shell).iter().enumerate() {
-                    out.push(surface(s, sem_values.and_then(|v| v.get(si)).and_then(|v| v.get(i)))?);
+                    out.push(surface(
+                        s,
+                        sem_values.and_then(|v| v.get(si)).and_then(|v| v.get(i)),
+                    )?);
                 }
             }
         }
@@ -90,7 +103,10 @@ fn surfaces_of(g: &Json) -> Result<Vec<Surface>, &'static str> {
             for (di, solid) in arr(boundaries).iter().enumerate() {
                 for (si, shell) in arr(solid).iter().enumerate() {
                     for (i, s) in arr(shell).iter().enumerate() {
-                        let v = sem_values.and_then(|v| v.get(di)).and_then(|v| v.get(si)).and_then(|v| v.get(i));
+                        let v = sem_values
+                            .and_then(|v| v.get(di))
+                            .and_then(|v| v.get(si))
+                            .and_then(|v| v.get(i));
                         out.push(surface(s, v)?);
                     }
                 }
@@ -128,12 +144,24 @@ fn normal(ring: &[u32], v: &[[f64; 3]]) -> [f64; 3] {
 }
 
 fn ring_2d(ring: &[u32], v: &[[f64; 3]]) -> Vec<Coord<f64>> {
-    ring.iter().map(|&i| Coord { x: v[i as usize][0], y: v[i as usize][1] }).collect()
+    ring.iter()
+        .map(|&i| Coord {
+            x: v[i as usize][0],
+            y: v[i as usize][1],
+        })
+        .collect()
 }
 
 /// The footprint of a building's surfaces, as raw polygon rings seen from above.
-fn footprint(surfaces: &[Surface], v: &[[f64; 3]], zmin: f64) -> Result<Geometry<f64>, &'static str> {
-    let ground: Vec<&Surface> = surfaces.iter().filter(|s| s.semantic.as_deref() == Some("GroundSurface")).collect();
+fn footprint(
+    surfaces: &[Surface],
+    v: &[[f64; 3]],
+    zmin: f64,
+) -> Result<Geometry<f64>, &'static str> {
+    let ground: Vec<&Surface> = surfaces
+        .iter()
+        .filter(|s| s.semantic.as_deref() == Some("GroundSurface"))
+        .collect();
     let chosen: Vec<&Surface> = if !ground.is_empty() {
         ground
     } else {
@@ -142,13 +170,18 @@ fn footprint(surfaces: &[Surface], v: &[[f64; 3]], zmin: f64) -> Result<Geometry
             .filter(|s| {
                 let r = &s.rings[0];
                 normal(r, v)[2].abs() > 0.99
-                    && r.iter().map(|&i| v[i as usize][2]).sum::<f64>() / r.len().max(1) as f64 - zmin < 0.1
+                    && r.iter().map(|&i| v[i as usize][2]).sum::<f64>() / r.len().max(1) as f64
+                        - zmin
+                        < 0.1
             })
             .collect();
         if !low_flat.is_empty() {
             low_flat
         } else {
-            surfaces.iter().filter(|s| normal(&s.rings[0], v)[2].abs() > 0.1).collect()
+            surfaces
+                .iter()
+                .filter(|s| normal(&s.rings[0], v)[2].abs() > 0.1)
+                .collect()
         }
     };
     let polys: Vec<Polygon<f64>> = chosen
@@ -164,11 +197,15 @@ fn footprint(surfaces: &[Surface], v: &[[f64; 3]], zmin: f64) -> Result<Geometry
         .collect();
     match polys.len() {
         0 => Err("no footprint (no ground or roof surfaces)"),
-        1 => Ok(Geometry::Polygon(polys.into_iter().next().ok_or("no footprint")?)),
+        1 => Ok(Geometry::Polygon(
+            polys.into_iter().next().ok_or("no footprint")?,
+        )),
         _ => {
             let u = geo::unary_union(&polys);
             if u.0.len() == 1 {
-                Ok(Geometry::Polygon(u.0.into_iter().next().ok_or("no footprint")?))
+                Ok(Geometry::Polygon(
+                    u.0.into_iter().next().ok_or("no footprint")?,
+                ))
             } else {
                 Ok(Geometry::MultiPolygon(u))
             }
@@ -180,7 +217,9 @@ fn json_value(v: &Json) -> Value {
     match v {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
+        Json::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
         Json::String(s) => Value::Text(s.clone()),
         other => Value::Text(other.to_string()),
     }
@@ -191,7 +230,11 @@ fn json_value(v: &Json) -> Value {
 /// # Errors
 /// [`ImportError::Corrupt`] for malformed JSON or a file that is not CityJSON, [`ImportError::MissingCrs`] when
 /// it names no CRS and `--src-crs` is not given.
-pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Layer, ImportError> {
+pub fn import(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<Layer, ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,
@@ -199,7 +242,12 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
     import_bytes(&bytes, path, opts, progress)
 }
 
-fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Layer, ImportError> {
+fn import_bytes(
+    bytes: &[u8],
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<Layer, ImportError> {
     let corrupt = |detail: String| ImportError::Corrupt {
         path: path.to_owned(),
         format: "CityJSON".into(),
@@ -209,7 +257,11 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
     if doc.get("type").and_then(Json::as_str) != Some("CityJSON") {
         return Err(corrupt("no \"type\": \"CityJSON\"".into()));
     }
-    let version = doc.get("version").and_then(Json::as_str).unwrap_or("1.0").to_owned();
+    let version = doc
+        .get("version")
+        .and_then(Json::as_str)
+        .unwrap_or("1.0")
+        .to_owned();
     let crs = match &opts.src_crs {
         Some(c) => c.clone(),
         None => doc
@@ -225,11 +277,16 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
         Some(t) => {
             let three = |k: &str| -> Option<[f64; 3]> {
                 let a = t.get(k)?.as_array()?;
-                Some([a.first()?.as_f64()?, a.get(1)?.as_f64()?, a.get(2)?.as_f64()?])
+                Some([
+                    a.first()?.as_f64()?,
+                    a.get(1)?.as_f64()?,
+                    a.get(2)?.as_f64()?,
+                ])
             };
             (
                 three("scale").ok_or_else(|| corrupt("malformed transform.scale".into()))?,
-                three("translate").ok_or_else(|| corrupt("malformed transform.translate".into()))?,
+                three("translate")
+                    .ok_or_else(|| corrupt("malformed transform.translate".into()))?,
             )
         }
         None => ([1.0; 3], [0.0; 3]),
@@ -257,13 +314,22 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
         .and_then(Json::as_object)
         .ok_or_else(|| corrupt("no CityObjects".into()))?;
 
-    let name = opts.layer_name.clone().unwrap_or_else(|| default_layer_name(path));
+    let name = opts
+        .layer_name
+        .clone()
+        .unwrap_or_else(|| default_layer_name(path));
     let source = LayerSource {
         path: path.display().to_string(),
         format: format!("CityJSON {version}"),
         crs,
     };
-    let mut b = LayerBuilder::new(name, opts.kind.unwrap_or(LayerKind::Buildings), source, None, opts);
+    let mut b = LayerBuilder::new(
+        name,
+        opts.kind.unwrap_or(LayerKind::Buildings),
+        source,
+        None,
+        opts,
+    );
     progress.set_length(objects.len() as u64);
     progress.set_message("CityJSON objects");
     // serde_json keeps object keys sorted: a deterministic order.
@@ -275,10 +341,21 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
             b.skip(&format!("not a building: {ty}"));
             continue;
         }
-        let geoms = obj.get("geometry").and_then(Json::as_array).cloned().unwrap_or_default();
+        let geoms = obj
+            .get("geometry")
+            .and_then(Json::as_array)
+            .cloned()
+            .unwrap_or_default();
         let Some(best) = geoms.iter().max_by(|a, c| lod_of(a).total_cmp(&lod_of(c))) else {
-            let has_parts = obj.get("children").and_then(Json::as_array).is_some_and(|c| !c.is_empty());
-            b.skip(if has_parts { "no geometry of its own (its parts are imported)" } else { "no geometry" });
+            let has_parts = obj
+                .get("children")
+                .and_then(Json::as_array)
+                .is_some_and(|c| !c.is_empty());
+            b.skip(if has_parts {
+                "no geometry of its own (its parts are imported)"
+            } else {
+                "no geometry"
+            });
             continue;
         };
         let surfaces = match surfaces_of(best) {
@@ -292,8 +369,15 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
                 continue;
             }
         };
-        if surfaces.iter().flat_map(|s| s.rings.iter().flatten()).any(|&i| i as usize >= vertices.len()) {
-            return Err(corrupt(format!("city object {id} references a vertex beyond the {} given", vertices.len())));
+        if surfaces
+            .iter()
+            .flat_map(|s| s.rings.iter().flatten())
+            .any(|&i| i as usize >= vertices.len())
+        {
+            return Err(corrupt(format!(
+                "city object {id} references a vertex beyond the {} given",
+                vertices.len()
+            )));
         }
         // Local vertex table for this building.
         let mut remap: BTreeMap<u32, u32> = BTreeMap::new();
@@ -307,12 +391,22 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
         }
         let zmin = local.iter().map(|v| v[2]).fold(f64::INFINITY, f64::min);
         let zmax = local.iter().map(|v| v[2]).fold(f64::NEG_INFINITY, f64::max);
-        let polygons: Vec<Vec<Vec<u32>>> =
-            surfaces.iter().map(|s| s.rings.iter().map(|r| r.iter().map(|i| remap[i]).collect()).collect()).collect();
+        let polygons: Vec<Vec<Vec<u32>>> = surfaces
+            .iter()
+            .map(|s| {
+                s.rings
+                    .iter()
+                    .map(|r| r.iter().map(|i| remap[i]).collect())
+                    .collect()
+            })
+            .collect();
         let local_surfaces: Vec<Surface> = polygons
             .iter()
             .zip(&surfaces)
-            .map(|(rings, s)| Surface { rings: rings.clone(), semantic: s.semantic.clone() })
+            .map(|(rings, s)| Surface {
+                rings: rings.clone(),
+                semantic: s.semantic.clone(),
+            })
             .collect();
         let fp = match footprint(&local_surfaces, &local, zmin) {
             Ok(g) => g,
@@ -328,7 +422,10 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
                 continue;
             }
         };
-        let lod = best.get("lod").map(|l| l.as_str().map_or_else(|| l.to_string(), str::to_owned)).unwrap_or_default();
+        let lod = best
+            .get("lod")
+            .map(|l| l.as_str().map_or_else(|| l.to_string(), str::to_owned))
+            .unwrap_or_default();
         let mut attrs: Vec<(String, Value)> = obj
             .get("attributes")
             .and_then(Json::as_object)
@@ -337,7 +434,12 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
         attrs.push(("cityjson_id".into(), Value::Text(id.clone())));
         attrs.push(("cityobject_type".into(), Value::Text(ty.into())));
         attrs.push(("lod".into(), Value::Text(lod.clone())));
-        if let Some(p) = obj.get("parents").and_then(Json::as_array).and_then(|p| p.first()).and_then(Json::as_str) {
+        if let Some(p) = obj
+            .get("parents")
+            .and_then(Json::as_array)
+            .and_then(|p| p.first())
+            .and_then(Json::as_str)
+        {
             attrs.push(("parent".into(), Value::Text(p.into())));
         }
         let mut bld = Building::with_height(zmax - zmin, HeightSource::Geometry);
@@ -346,7 +448,11 @@ fn import_bytes(bytes: &[u8], path: &Path, opts: &ImportOptions, progress: &Prog
             .iter()
             .find_map(|k| obj.pointer(&format!("/attributes/{k}")))
             .map(|v| json_value(v).to_string());
-        bld.surfaces = Some(Box::new(Surfaces { lod, vertices: local, polygons }));
+        bld.surfaces = Some(Box::new(Surfaces {
+            lod,
+            vertices: local,
+            polygons,
+        }));
         b.add_with_building(cleaned, attrs, Some(bld));
     }
     Ok(b.finish())
@@ -358,8 +464,14 @@ mod tests {
 
     #[test]
     fn reference_systems() {
-        assert_eq!(crs_from_reference_system("https://www.opengis.net/def/crs/EPSG/0/7415"), "EPSG:7415");
-        assert_eq!(crs_from_reference_system("urn:ogc:def:crs:EPSG::2056"), "EPSG:2056");
+        assert_eq!(
+            crs_from_reference_system("https://www.opengis.net/def/crs/EPSG/0/7415"),
+            "EPSG:7415"
+        );
+        assert_eq!(
+            crs_from_reference_system("urn:ogc:def:crs:EPSG::2056"),
+            "EPSG:2056"
+        );
         assert_eq!(crs_from_reference_system("EPSG:28992"), "EPSG:28992");
     }
 
@@ -374,8 +486,13 @@ mod tests {
 
     #[test]
     fn solid_cube() {
-        let l = import_bytes(CUBE.as_bytes(), Path::new("cube.city.json"), &ImportOptions::default(), &ProgressBar::hidden())
-            .expect("import");
+        let l = import_bytes(
+            CUBE.as_bytes(),
+            Path::new("cube.city.json"),
+            &ImportOptions::default(),
+            &ProgressBar::hidden(),
+        )
+        .expect("import");
         assert_eq!(l.features.len(), 1);
         assert_eq!(l.report.skipped.get("not a building: Road"), Some(&1));
         let b = l.features[0].building.as_ref().expect("building");
@@ -385,15 +502,31 @@ mod tests {
         let s = b.surfaces.as_ref().expect("surfaces");
         assert_eq!((s.vertices.len(), s.polygons.len()), (8, 6));
         use geo::Area;
-        assert!((l.features[0].geometry.unsigned_area() - 100.0).abs() < 1e-6, "10 m × 10 m footprint");
+        assert!(
+            (l.features[0].geometry.unsigned_area() - 100.0).abs() < 1e-6,
+            "10 m × 10 m footprint"
+        );
     }
 
     #[test]
     fn errors() {
-        let e = import_bytes(&CUBE.as_bytes()[..200], Path::new("cut.json"), &ImportOptions::default(), &ProgressBar::hidden());
+        let e = import_bytes(
+            &CUBE.as_bytes()[..200],
+            Path::new("cut.json"),
+            &ImportOptions::default(),
+            &ProgressBar::hidden(),
+        );
         assert!(matches!(e, Err(ImportError::Corrupt { .. })));
-        let no_crs = CUBE.replace("\"metadata\":{\"referenceSystem\":\"https://www.opengis.net/def/crs/EPSG/0/28992\"},", "");
-        let e = import_bytes(no_crs.as_bytes(), Path::new("x.json"), &ImportOptions::default(), &ProgressBar::hidden());
+        let no_crs = CUBE.replace(
+            "\"metadata\":{\"referenceSystem\":\"https://www.opengis.net/def/crs/EPSG/0/28992\"},",
+            "",
+        );
+        let e = import_bytes(
+            no_crs.as_bytes(),
+            Path::new("x.json"),
+            &ImportOptions::default(),
+            &ProgressBar::hidden(),
+        );
         assert!(matches!(e, Err(ImportError::MissingCrs { .. })));
     }
 }

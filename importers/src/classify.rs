@@ -25,21 +25,51 @@ fn has(name: &str, words: &[&str]) -> bool {
 /// The layer kind: buildings for polygons named or attributed like buildings, infrastructure for lines,
 /// framework for the rest (terrain, boundaries, parcels, land use).
 pub fn layer_kind(name: &str, keys: &[String], family: GeometryFamily) -> LayerKind {
-    let key_has = |words: &[&str]| keys.iter().any(|k| words.iter().any(|w| k.eq_ignore_ascii_case(w)));
+    let key_has = |words: &[&str]| {
+        keys.iter()
+            .any(|k| words.iter().any(|w| k.eq_ignore_ascii_case(w)))
+    };
     match family {
         GeometryFamily::Raster => LayerKind::Framework,
         GeometryFamily::Line => LayerKind::Infrastructure,
         GeometryFamily::Polygon | GeometryFamily::Unknown => {
-            if has(name, &["build", "bldg", "gebaeude", "gebäude", "rakennu", "bati", "pand", "footprint"])
-                || key_has(&["building", "building:levels", "bldg_height", "measuredheight", "storeysaboveground"])
-            {
+            if has(
+                name,
+                &[
+                    "build",
+                    "bldg",
+                    "gebaeude",
+                    "gebäude",
+                    "rakennu",
+                    "bati",
+                    "pand",
+                    "footprint",
+                ],
+            ) || key_has(&[
+                "building",
+                "building:levels",
+                "bldg_height",
+                "measuredheight",
+                "storeysaboveground",
+            ]) {
                 LayerKind::Buildings
             } else {
                 LayerKind::Framework
             }
         }
         GeometryFamily::Point => {
-            if has(name, &["pole", "tower", "hydrant", "valve", "manhole", "substation", "node"]) {
+            if has(
+                name,
+                &[
+                    "pole",
+                    "tower",
+                    "hydrant",
+                    "valve",
+                    "manhole",
+                    "substation",
+                    "node",
+                ],
+            ) {
                 LayerKind::Infrastructure
             } else {
                 LayerKind::Framework
@@ -51,7 +81,12 @@ pub fn layer_kind(name: &str, keys: &[String], family: GeometryFamily) -> LayerK
 /// The network kind of a line layer, from its name and attribute names.
 pub fn network_kind(name: &str, keys: &[String]) -> NetworkKind {
     let key_has = |w: &str| keys.iter().any(|k| k.eq_ignore_ascii_case(w));
-    if key_has("highway") || has(name, &["road", "street", "highway", "strasse", "tie", "weg"]) {
+    if key_has("highway")
+        || has(
+            name,
+            &["road", "street", "highway", "strasse", "tie", "weg"],
+        )
+    {
         NetworkKind::Road
     } else if key_has("voltage") || has(name, &["power", "electric", "cable", "grid", "sähkö"]) {
         NetworkKind::Power
@@ -83,10 +118,22 @@ mod tests {
     #[test]
     fn kinds() {
         let k = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(layer_kind("buildings", &[], GeometryFamily::Polygon), LayerKind::Buildings);
-        assert_eq!(layer_kind("parcels", &k(&["id"]), GeometryFamily::Polygon), LayerKind::Framework);
-        assert_eq!(layer_kind("x", &k(&["building:levels"]), GeometryFamily::Polygon), LayerKind::Buildings);
-        assert_eq!(layer_kind("x", &[], GeometryFamily::Line), LayerKind::Infrastructure);
+        assert_eq!(
+            layer_kind("buildings", &[], GeometryFamily::Polygon),
+            LayerKind::Buildings
+        );
+        assert_eq!(
+            layer_kind("parcels", &k(&["id"]), GeometryFamily::Polygon),
+            LayerKind::Framework
+        );
+        assert_eq!(
+            layer_kind("x", &k(&["building:levels"]), GeometryFamily::Polygon),
+            LayerKind::Buildings
+        );
+        assert_eq!(
+            layer_kind("x", &[], GeometryFamily::Line),
+            LayerKind::Infrastructure
+        );
         assert_eq!(network_kind("roads", &[]), NetworkKind::Road);
         assert_eq!(network_kind("x", &k(&["voltage"])), NetworkKind::Power);
         assert_eq!(network_kind("gas_mains", &[]), NetworkKind::Gas);

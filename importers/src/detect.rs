@@ -63,7 +63,8 @@ fn json_kind(head: &[u8]) -> Option<Format> {
         return None;
     }
     let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.contains("\"type\":\"CityJSON\"") {
+    // CityJSON's members may come in any order; "CityObjects" is as telling as the type and often first.
+    if compact.contains("\"type\":\"CityJSON\"") || compact.contains("\"CityObjects\":") {
         Some(Format::CityJson)
     } else {
         Some(Format::GeoJson)
@@ -86,7 +87,9 @@ pub fn detect(path: &Path) -> Result<Format, ImportError> {
         return gdal_format(path);
     }
     let mut head = vec![0u8; 4096];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(io)?;
     head.truncate(n);
     if n == 0 {
         return Err(ImportError::UnknownFormat {
@@ -130,7 +133,9 @@ fn gdal_format(path: &Path) -> Result<Format, ImportError> {
     } else {
         Err(ImportError::UnknownFormat {
             path: path.to_owned(),
-            detail: format!("GDAL ({driver}) opens it but finds neither vector layers nor raster bands"),
+            detail: format!(
+                "GDAL ({driver}) opens it but finds neither vector layers nor raster bands"
+            ),
         })
     }
 }
@@ -141,8 +146,18 @@ mod tests {
 
     #[test]
     fn json_kinds() {
-        assert_eq!(json_kind(br#"{"type": "CityJSON", "version": "2.0"}"#), Some(Format::CityJson));
-        assert_eq!(json_kind(br#"  {"type":"FeatureCollection","features":[]}"#), Some(Format::GeoJson));
+        assert_eq!(
+            json_kind(br#"{"type": "CityJSON", "version": "2.0"}"#),
+            Some(Format::CityJson)
+        );
+        assert_eq!(
+            json_kind(br#"{"CityObjects":{"b1":{}},"type":"CityJSON"}"#),
+            Some(Format::CityJson)
+        );
+        assert_eq!(
+            json_kind(br#"  {"type":"FeatureCollection","features":[]}"#),
+            Some(Format::GeoJson)
+        );
         assert_eq!(json_kind(b"II*\0"), None);
     }
 
@@ -151,7 +166,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("roads.shp");
         std::fs::write(&p, br#"{"type":"FeatureCollection","features":[]}"#).expect("write");
-        assert!(matches!(detect(&p), Err(ImportError::WrongExtension { .. })));
+        assert!(matches!(
+            detect(&p),
+            Err(ImportError::WrongExtension { .. })
+        ));
         let p = dir.path().join("empty.geojson");
         std::fs::write(&p, b"").expect("write");
         assert!(matches!(detect(&p), Err(ImportError::UnknownFormat { .. })));

@@ -90,7 +90,8 @@ fn field_kinds(layer: &Layer) -> Vec<Option<FieldKind>> {
             *slot = Some(match (*slot, new) {
                 (None, n) => n,
                 (Some(a), b) if a == b => a,
-                (Some(FieldKind::Int), FieldKind::Real) | (Some(FieldKind::Real), FieldKind::Int) => FieldKind::Real,
+                (Some(FieldKind::Int), FieldKind::Real)
+                | (Some(FieldKind::Real), FieldKind::Int) => FieldKind::Real,
                 _ => FieldKind::Text,
             });
         }
@@ -101,7 +102,8 @@ fn field_kinds(layer: &Layer) -> Vec<Option<FieldKind>> {
 /// The layer's geometry type: one type if uniform, the multi type if single and multi are mixed.
 fn geometry_type(layer: &Layer) -> (OGRwkbGeometryType::Type, bool) {
     use OGRwkbGeometryType::*;
-    let (mut poly, mut mpoly, mut line, mut mline, mut point, mut other) = (false, false, false, false, false, false);
+    let (mut poly, mut mpoly, mut line, mut mline, mut point, mut other) =
+        (false, false, false, false, false, false);
     for f in &layer.features {
         match f.geometry {
             Geometry::Polygon(_) => poly = true,
@@ -134,9 +136,10 @@ pub fn export_layer(
     crs: Option<&str>,
     progress: &ProgressBar,
 ) -> Result<usize, ExportError> {
-    let (driver_name, default_crs) = driver_for(path).ok_or_else(|| ExportError::UnknownFormat {
-        path: path.to_owned(),
-    })?;
+    let (driver_name, default_crs) =
+        driver_for(path).ok_or_else(|| ExportError::UnknownFormat {
+            path: path.to_owned(),
+        })?;
     let out_crs = crs.or(default_crs).unwrap_or(&frame.crs).to_owned();
     let gdal_err = |source| ExportError::Gdal {
         path: path.to_owned(),
@@ -146,16 +149,24 @@ pub fn export_layer(
         path: path.to_owned(),
         source,
     };
-    let tf = frame.from_local(&out_crs).map_err(|source| ExportError::Crs {
-        path: path.to_owned(),
-        source,
-    })?;
+    let tf = frame
+        .from_local(&out_crs)
+        .map_err(|source| ExportError::Crs {
+            path: path.to_owned(),
+            source,
+        })?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
-    let tmp = tempfile::Builder::new().prefix(".citytwin-export-").tempdir_in(&dir).map_err(io_err)?;
-    let file_name = path.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("out"));
+    let tmp = tempfile::Builder::new()
+        .prefix(".citytwin-export-")
+        .tempdir_in(&dir)
+        .map_err(io_err)?;
+    let file_name = path
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("out"));
     let tmp_path = tmp.path().join(&file_name);
 
     let driver = DriverManager::get_driver_by_name(driver_name).map_err(gdal_err)?;
@@ -203,7 +214,8 @@ fn write_features(
                 options: None,
             })
             .map_err(gdal_err)?;
-        let mut fields: Vec<(String, OGRFieldType::Type)> = vec![("ct_id".into(), OGRFieldType::OFTInteger64)];
+        let mut fields: Vec<(String, OGRFieldType::Type)> =
+            vec![("ct_id".into(), OGRFieldType::OFTInteger64)];
         if is_building {
             fields.push(("ct_height".into(), OGRFieldType::OFTReal));
             fields.push(("ct_hsrc".into(), OGRFieldType::OFTString));
@@ -220,7 +232,8 @@ fn write_features(
                 fields.push((layer.keys.name(i as u32).to_owned(), ty));
             }
         }
-        let defs: Vec<(&str, OGRFieldType::Type)> = fields.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+        let defs: Vec<(&str, OGRFieldType::Type)> =
+            fields.iter().map(|(n, t)| (n.as_str(), *t)).collect();
         out.create_defn_fields(&defs).map_err(gdal_err)?;
         // Field positions by our order (drivers may launder names, never reorder).
         let attr_slot: Vec<Option<usize>> = {
@@ -247,26 +260,38 @@ fn write_features(
             if promote {
                 g = match g {
                     Geometry::Polygon(p) => Geometry::MultiPolygon(MultiPolygon::new(vec![p])),
-                    Geometry::LineString(l) => Geometry::MultiLineString(MultiLineString::new(vec![l])),
+                    Geometry::LineString(l) => {
+                        Geometry::MultiLineString(MultiLineString::new(vec![l]))
+                    }
                     other => other,
                 };
             }
             let mut feat = Feature::new(out.defn()).map_err(gdal_err)?;
-            feat.set_geometry(g.to_gdal().map_err(gdal_err)?).map_err(gdal_err)?;
-            feat.set_field_integer64(0, f.id.0 as i64).map_err(gdal_err)?;
+            feat.set_geometry(g.to_gdal().map_err(gdal_err)?)
+                .map_err(gdal_err)?;
+            feat.set_field_integer64(0, f.id.0 as i64)
+                .map_err(gdal_err)?;
             if let Some(b) = &f.building {
                 feat.set_field_double(1, b.height).map_err(gdal_err)?;
-                feat.set_field_string(2, b.height_source.as_str()).map_err(gdal_err)?;
+                feat.set_field_string(2, b.height_source.as_str())
+                    .map_err(gdal_err)?;
                 feat.set_field_double(3, b.min_height).map_err(gdal_err)?;
-                feat.set_field_double(4, b.base_elevation).map_err(gdal_err)?;
+                feat.set_field_double(4, b.base_elevation)
+                    .map_err(gdal_err)?;
             }
             for (k, v) in &f.attributes {
-                let (Some(slot), Some(kind)) = (attr_slot[*k as usize], kinds[*k as usize]) else { continue };
+                let (Some(slot), Some(kind)) = (attr_slot[*k as usize], kinds[*k as usize]) else {
+                    continue;
+                };
                 let r = match (kind, v) {
                     (_, Value::Null) => feat.set_field_null(slot),
                     (FieldKind::Int, Value::Int(i)) => feat.set_field_integer64(slot, *i),
-                    (FieldKind::Int, Value::Bool(b)) => feat.set_field_integer64(slot, i64::from(*b)),
-                    (FieldKind::Real, v) => feat.set_field_double(slot, v.as_f64().unwrap_or(f64::NAN)),
+                    (FieldKind::Int, Value::Bool(b)) => {
+                        feat.set_field_integer64(slot, i64::from(*b))
+                    }
+                    (FieldKind::Real, v) => {
+                        feat.set_field_double(slot, v.as_f64().unwrap_or(f64::NAN))
+                    }
                     (_, v) => feat.set_field_string(slot, &v.to_string()),
                 };
                 r.map_err(gdal_err)?;

@@ -16,7 +16,11 @@ const ROWS_PER_READ: usize = 256;
 /// # Errors
 /// [`ImportError::Gdal`], [`ImportError::MissingCrs`], or [`ImportError::Unsupported`] for a raster without a
 /// georeference or a rotated one.
-pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Layer, ImportError> {
+pub fn import(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<Layer, ImportError> {
     let gdal_err = |source| ImportError::Gdal {
         path: path.to_owned(),
         source,
@@ -31,9 +35,13 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
     if cols == 0 || rows == 0 {
         return Err(unsupported("the raster is empty"));
     }
-    let gt = ds.geo_transform().map_err(|_| unsupported("the raster has no georeference (geotransform)"))?;
+    let gt = ds
+        .geo_transform()
+        .map_err(|_| unsupported("the raster has no georeference (geotransform)"))?;
     if gt[2] != 0.0 || gt[4] != 0.0 {
-        return Err(unsupported("rotated or sheared rasters are not supported; warp it north-up first (gdalwarp)"));
+        return Err(unsupported(
+            "rotated or sheared rasters are not supported; warp it north-up first (gdalwarp)",
+        ));
     }
     let crs = match &opts.src_crs {
         Some(c) => c.clone(),
@@ -71,7 +79,9 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
     }
     let (dx, dy) = (gt[1], gt[5]);
     if !(dx > 0.0) || dy == 0.0 {
-        return Err(unsupported("the geotransform has a zero or negative pixel width"));
+        return Err(unsupported(
+            "the geotransform has a zero or negative pixel width",
+        ));
     }
     let (origin, heights) = if dy < 0.0 {
         ([gt[0], gt[3]], heights)
@@ -91,9 +101,14 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
         heights,
     };
     let Some((lo, hi)) = terrain.height_range() else {
-        return Err(unsupported("the raster holds no valid heights (all no data)"));
+        return Err(unsupported(
+            "the raster holds no valid heights (all no data)",
+        ));
     };
-    let name = opts.layer_name.clone().unwrap_or_else(|| default_layer_name(path));
+    let name = opts
+        .layer_name
+        .clone()
+        .unwrap_or_else(|| default_layer_name(path));
     let mut layer = Layer::new(
         name,
         opts.kind.unwrap_or(LayerKind::Framework),

@@ -37,10 +37,13 @@ fn value_of(v: FieldValue) -> Value {
 fn family(g: &Geometry<f64>) -> GeometryFamily {
     match g {
         Geometry::Point(_) | Geometry::MultiPoint(_) => GeometryFamily::Point,
-        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => GeometryFamily::Line,
-        Geometry::Polygon(_) | Geometry::MultiPolygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => {
-            GeometryFamily::Polygon
+        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+            GeometryFamily::Line
         }
+        Geometry::Polygon(_)
+        | Geometry::MultiPolygon(_)
+        | Geometry::Rect(_)
+        | Geometry::Triangle(_) => GeometryFamily::Polygon,
         Geometry::GeometryCollection(_) => GeometryFamily::Unknown,
     }
 }
@@ -50,7 +53,11 @@ fn family(g: &Geometry<f64>) -> GeometryFamily {
 /// # Errors
 /// [`ImportError::Gdal`] if GDAL cannot open or read it, [`ImportError::MissingCrs`] for a layer without a CRS
 /// and no `--src-crs`.
-pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Vec<Layer>, ImportError> {
+pub fn import(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<Vec<Layer>, ImportError> {
     let gdal_err = |source| ImportError::Gdal {
         path: path.to_owned(),
         source,
@@ -88,7 +95,8 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
             .unwrap_or(GeometryFamily::Unknown);
         l.reset_feature_reading();
         let kind = opts.kind.unwrap_or_else(|| layer_kind(&name, &keys, fam));
-        let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line).then(|| network_kind(&name, &keys));
+        let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line)
+            .then(|| network_kind(&name, &keys));
         let source = LayerSource {
             path: path.display().to_string(),
             format: driver.clone(),
@@ -100,8 +108,10 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
         progress.set_message(format!("{driver} layer {src_name}"));
         for f in l.features() {
             progress.inc(1);
-            let mut attrs: Vec<(String, Value)> =
-                f.fields().filter_map(|(k, v)| v.map(|v| (k, value_of(v)))).collect();
+            let mut attrs: Vec<(String, Value)> = f
+                .fields()
+                .filter_map(|(k, v)| v.map(|v| (k, value_of(v))))
+                .collect();
             if let Some(fid) = f.fid() {
                 attrs.push(("source_fid".into(), Value::Int(fid as i64)));
             }

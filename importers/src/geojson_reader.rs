@@ -20,7 +20,9 @@ fn value_of(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
         serde_json::Value::String(s) => Value::Text(s.clone()),
         other => Value::Text(other.to_string()),
     }
@@ -49,10 +51,15 @@ fn parse_geometry(g: Option<geojson::Geometry>) -> Parsed {
     match g {
         None => Parsed::Other(None),
         Some(g) => match g.value {
-            GeometryValue::Polygon { coordinates } => Parsed::Rings(vec![coordinates.iter().map(|r| ring(r)).collect()]),
-            GeometryValue::MultiPolygon { coordinates } => {
-                Parsed::Rings(coordinates.iter().map(|p| p.iter().map(|r| ring(r)).collect()).collect())
+            GeometryValue::Polygon { coordinates } => {
+                Parsed::Rings(vec![coordinates.iter().map(|r| ring(r)).collect()])
             }
+            GeometryValue::MultiPolygon { coordinates } => Parsed::Rings(
+                coordinates
+                    .iter()
+                    .map(|p| p.iter().map(|r| ring(r)).collect())
+                    .collect(),
+            ),
             _ => Parsed::Other(Geometry::<f64>::try_from(g).ok()),
         },
     }
@@ -61,7 +68,9 @@ fn parse_geometry(g: Option<geojson::Geometry>) -> Parsed {
 fn family(p: &Parsed) -> GeometryFamily {
     match p {
         Parsed::Rings(_) => GeometryFamily::Polygon,
-        Parsed::Other(Some(Geometry::LineString(_) | Geometry::MultiLineString(_))) => GeometryFamily::Line,
+        Parsed::Other(Some(Geometry::LineString(_) | Geometry::MultiLineString(_))) => {
+            GeometryFamily::Line
+        }
         Parsed::Other(Some(Geometry::Point(_) | Geometry::MultiPoint(_))) => GeometryFamily::Point,
         _ => GeometryFamily::Unknown,
     }
@@ -71,7 +80,11 @@ fn family(p: &Parsed) -> GeometryFamily {
 ///
 /// # Errors
 /// [`ImportError::Corrupt`] with the feature number for malformed or truncated JSON; [`ImportError::Io`].
-pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Layer, ImportError> {
+pub fn import(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<Layer, ImportError> {
     let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,
@@ -83,7 +96,10 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
 }
 
 fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<Layer, ImportError> {
-    let name = opts.layer_name.clone().unwrap_or_else(|| default_layer_name(path));
+    let name = opts
+        .layer_name
+        .clone()
+        .unwrap_or_else(|| default_layer_name(path));
     let crs = opts.src_crs.clone().unwrap_or_else(|| "EPSG:4326".into());
     let source = LayerSource {
         path: path.display().to_string(),
@@ -96,7 +112,9 @@ fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<L
         detail: format!("at feature {}: {e}", i + 1),
     };
     // Fused: the reader's iterator must not be polled again once it has said it is done.
-    let mut features = geojson::FeatureReader::from_reader(reader).features().fuse();
+    let mut features = geojson::FeatureReader::from_reader(reader)
+        .features()
+        .fuse();
     // Read a few features to decide the kind, then stream the rest.
     let mut head = Vec::with_capacity(SNIFF);
     for i in 0..SNIFF {
@@ -117,7 +135,8 @@ fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<L
         .find(|f| *f != GeometryFamily::Unknown)
         .unwrap_or(GeometryFamily::Unknown);
     let kind = opts.kind.unwrap_or_else(|| layer_kind(&name, &keys, fam));
-    let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line).then(|| network_kind(&name, &keys));
+    let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line)
+        .then(|| network_kind(&name, &keys));
     let mut b = LayerBuilder::new(name, kind, source, net, opts);
     let add = |b: &mut LayerBuilder, f: geojson::Feature| {
         let mut attrs: Vec<(String, Value)> = f
@@ -161,7 +180,10 @@ fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<L
                         } else {
                             Geometry::MultiPolygon(geo_types::MultiPolygon::new(parts))
                         };
-                        b.add_clean(citytwin_engine::geometry::Cleaned { geometry, repairs }, attrs);
+                        b.add_clean(
+                            citytwin_engine::geometry::Cleaned { geometry, repairs },
+                            attrs,
+                        );
                     }
                 }
             }
@@ -191,7 +213,12 @@ mod tests {
 
     #[test]
     fn buildings_with_repairs_and_skips() {
-        let l = import_from(FC.as_bytes(), Path::new("b.geojson"), &ImportOptions::default()).expect("import");
+        let l = import_from(
+            FC.as_bytes(),
+            Path::new("b.geojson"),
+            &ImportOptions::default(),
+        )
+        .expect("import");
         assert_eq!(l.kind, LayerKind::Buildings);
         assert_eq!(l.features.len(), 2);
         assert_eq!(l.report.source_objects, 4);
@@ -199,7 +226,10 @@ mod tests {
         assert_eq!(l.report.skipped.get("self-intersecting ring"), Some(&1));
         assert_eq!(l.report.skipped.get("empty geometry"), Some(&1));
         let b0 = l.features[0].building.as_ref().expect("building");
-        assert_eq!((b0.height, b0.height_source), (12.0, HeightSource::HeightAttribute));
+        assert_eq!(
+            (b0.height, b0.height_source),
+            (12.0, HeightSource::HeightAttribute)
+        );
         let b1 = l.features[1].building.as_ref().expect("building");
         assert_eq!((b1.height, b1.height_source), (6.0, HeightSource::Levels));
     }
@@ -207,7 +237,12 @@ mod tests {
     #[test]
     fn truncated_file_is_an_error() {
         let cut = &FC[..FC.len() / 2];
-        let e = import_from(cut.as_bytes(), Path::new("cut.geojson"), &ImportOptions::default()).expect_err("truncated");
+        let e = import_from(
+            cut.as_bytes(),
+            Path::new("cut.geojson"),
+            &ImportOptions::default(),
+        )
+        .expect_err("truncated");
         assert!(matches!(e, ImportError::Corrupt { .. }), "{e}");
         assert!(e.to_string().contains("cut.geojson"));
     }
@@ -218,10 +253,18 @@ mod tests {
           {"type":"Feature","properties":{"highway":"residential","oneway":"yes"},"geometry":{"type":"LineString","coordinates":[[0,0],[1,0]]}},
           {"type":"Feature","properties":{"highway":"residential"},"geometry":{"type":"LineString","coordinates":[[1,0],[1,1]]}}
         ]}"#;
-        let l = import_from(roads.as_bytes(), Path::new("roads.geojson"), &ImportOptions::default()).expect("import");
+        let l = import_from(
+            roads.as_bytes(),
+            Path::new("roads.geojson"),
+            &ImportOptions::default(),
+        )
+        .expect("import");
         assert_eq!(l.kind, LayerKind::Infrastructure);
         let n = l.network.as_ref().expect("network");
         assert_eq!((n.nodes.len(), n.edges.len()), (3, 2));
-        assert_eq!(n.edges[0].to, n.edges[1].from, "shared endpoint is one node");
+        assert_eq!(
+            n.edges[0].to, n.edges[1].from,
+            "shared endpoint is one node"
+        );
     }
 }

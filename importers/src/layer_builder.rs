@@ -6,7 +6,9 @@ use crate::classify::class_keys;
 use crate::ImportOptions;
 use citytwin_engine::crs::{describe, CrsKind};
 use citytwin_engine::geometry::{clean_geometry, Cleaned, SkipReason};
-use citytwin_engine::{Building, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value};
+use citytwin_engine::{
+    Building, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value,
+};
 use geo_types::{Geometry, LineString};
 
 /// Endpoint snapping in projected units (metres): lines noded within a centimetre share a node.
@@ -74,7 +76,12 @@ impl LayerBuilder {
 
     /// Adds an already validated geometry with building properties known from elsewhere (3D geometry); without
     /// them, a buildings layer derives them from the attributes.
-    pub fn add_with_building(&mut self, cleaned: Cleaned, attrs: Vec<(String, Value)>, known: Option<Building>) {
+    pub fn add_with_building(
+        &mut self,
+        cleaned: Cleaned,
+        attrs: Vec<(String, Value)>,
+        known: Option<Building>,
+    ) {
         let Cleaned { geometry, repairs } = cleaned;
         let polygonal = matches!(geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
         if self.layer.kind == LayerKind::Buildings && !polygonal {
@@ -86,7 +93,8 @@ impl LayerBuilder {
         }
         let building = match known {
             Some(b) => Some(b),
-            None => (self.layer.kind == LayerKind::Buildings).then(|| building_from_attrs(&attrs, &self.opts)),
+            None => (self.layer.kind == LayerKind::Buildings)
+                .then(|| building_from_attrs(&attrs, &self.opts)),
         };
         match (&mut self.network, geometry) {
             (Some(_), Geometry::MultiLineString(mls)) => {
@@ -111,7 +119,9 @@ impl LayerBuilder {
         let props = edge_props(&attrs, class_keys(net.kind()));
         let from = net.node_at([a.x, a.y]);
         let to = net.node_at([b.x, b.y]);
-        let fid = self.layer.push_feature(Geometry::LineString(ls), attrs, None);
+        let fid = self
+            .layer
+            .push_feature(Geometry::LineString(ls), attrs, None);
         if let Some(net) = &mut self.network {
             net.add_edge(from, to, fid, 0.0, props);
         }

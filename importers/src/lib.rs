@@ -24,8 +24,8 @@ pub mod cityjson;
 pub mod classify;
 pub mod detect;
 mod error;
-pub mod gdal_raster;
 pub mod export;
+pub mod gdal_raster;
 pub mod gdal_vector;
 pub mod geojson_reader;
 mod layer_builder;
@@ -80,7 +80,11 @@ impl Default for ImportOptions {
 /// # Errors
 /// [`ImportError`] naming the file: unreadable, unrecognised or mismatched format, truncated or corrupt, no CRS,
 /// unknown CRS.
-pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Vec<Layer>, ImportError> {
+pub fn import(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<Vec<Layer>, ImportError> {
     let format = detect::detect(path)?;
     tracing::info!(path = %path.display(), ?format, "importing");
     if let Some(crs) = &opts.src_crs {

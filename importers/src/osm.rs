@@ -55,7 +55,9 @@ impl Class {
 type Tags = Vec<(String, String)>;
 
 fn tag<'a>(tags: &'a Tags, k: &str) -> Option<&'a str> {
-    tags.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
+    tags.iter()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v.as_str())
 }
 
 fn classify(tags: &Tags) -> Option<Class> {
@@ -68,9 +70,15 @@ fn classify(tags: &Tags) -> Option<Class> {
         Some(Class::Power)
     } else if t("man_made") == Some("pipeline") {
         Some(Class::Pipeline)
-    } else if matches!(t("waterway"), Some("river" | "stream" | "canal" | "drain" | "ditch" | "brook")) {
+    } else if matches!(
+        t("waterway"),
+        Some("river" | "stream" | "canal" | "drain" | "ditch" | "brook")
+    ) {
         Some(Class::Waterway)
-    } else if matches!(t("railway"), Some("rail" | "tram" | "subway" | "light_rail" | "narrow_gauge")) {
+    } else if matches!(
+        t("railway"),
+        Some("rail" | "tram" | "subway" | "light_rail" | "narrow_gauge")
+    ) {
         Some(Class::Railway)
     } else if t("landuse").is_some() {
         Some(Class::Landuse)
@@ -96,7 +104,11 @@ fn tags_of<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
     it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 
-fn reader(path: &Path, progress: &ProgressBar, pass: &str) -> Result<ElementReader<BufReader<indicatif::ProgressBarIter<std::fs::File>>>, ImportError> {
+fn reader(
+    path: &Path,
+    progress: &ProgressBar,
+    pass: &str,
+) -> Result<ElementReader<BufReader<indicatif::ProgressBarIter<std::fs::File>>>, ImportError> {
     let f = std::fs::File::open(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,
@@ -104,7 +116,10 @@ fn reader(path: &Path, progress: &ProgressBar, pass: &str) -> Result<ElementRead
     progress.set_length(f.metadata().map(|m| m.len()).unwrap_or(0));
     progress.set_position(0);
     progress.set_message(format!("OSM {pass}"));
-    Ok(ElementReader::new(BufReader::with_capacity(1 << 20, progress.wrap_read(f))))
+    Ok(ElementReader::new(BufReader::with_capacity(
+        1 << 20,
+        progress.wrap_read(f),
+    )))
 }
 
 fn corrupt(path: &Path, e: osmpbf::Error) -> ImportError {
@@ -120,7 +135,11 @@ fn corrupt(path: &Path, e: osmpbf::Error) -> ImportError {
 ///
 /// # Errors
 /// [`ImportError::Corrupt`] for a truncated or corrupt file, [`ImportError::Io`].
-pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Result<Vec<Layer>, ImportError> {
+pub fn import(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<Vec<Layer>, ImportError> {
     // Pass 1: relations.
     let mut relations = Vec::new();
     reader(path, progress, "relations")?
@@ -147,7 +166,10 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
             }
         })
         .map_err(|e| corrupt(path, e))?;
-    let member_ways: HashSet<i64> = relations.iter().flat_map(|r| r.members.iter().map(|m| m.0)).collect();
+    let member_ways: HashSet<i64> = relations
+        .iter()
+        .flat_map(|r| r.members.iter().map(|m| m.0))
+        .collect();
 
     // Pass 2: ways.
     let mut by_class: HashMap<Class, Vec<Way>> = HashMap::new();
@@ -166,7 +188,11 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
                     members.insert(w.id(), refs.clone());
                 }
                 if let Some(c) = class {
-                    by_class.entry(c).or_default().push(Way { id: w.id(), refs, tags });
+                    by_class.entry(c).or_default().push(Way {
+                        id: w.id(),
+                        refs,
+                        tags,
+                    });
                 }
             }
         })
@@ -211,8 +237,18 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
         if ways.is_empty() && rels.is_empty() {
             continue;
         }
-        let kind = if class == Class::Building { LayerKind::Buildings } else { LayerKind::Framework };
-        let mut b = LayerBuilder::new(name(class), opts.kind.unwrap_or(kind), source(class), None, opts);
+        let kind = if class == Class::Building {
+            LayerKind::Buildings
+        } else {
+            LayerKind::Framework
+        };
+        let mut b = LayerBuilder::new(
+            name(class),
+            opts.kind.unwrap_or(kind),
+            source(class),
+            None,
+            opts,
+        );
         for w in &ways {
             let mut attrs = attributes(&w.tags, "way", w.id);
             let Some(ring) = ring_coords(&w.refs, &coords) else {
@@ -242,16 +278,33 @@ pub fn import(path: &Path, opts: &ImportOptions, progress: &ProgressBar) -> Resu
         (Class::Waterway, NetworkKind::Waterway),
         (Class::Railway, NetworkKind::Other),
     ] {
-        let Some(ways) = by_class.remove(&class) else { continue };
-        let kind = if class == Class::Pipeline { pipeline_kind(&ways) } else { kind };
-        layers.push(network_layer(name(class), class, kind, &ways, &coords, source(class), opts));
+        let Some(ways) = by_class.remove(&class) else {
+            continue;
+        };
+        let kind = if class == Class::Pipeline {
+            pipeline_kind(&ways)
+        } else {
+            kind
+        };
+        layers.push(network_layer(
+            name(class),
+            class,
+            kind,
+            &ways,
+            &coords,
+            source(class),
+            opts,
+        ));
     }
     Ok(layers)
 }
 
 /// The network kind of a pipeline layer: water or gas when all its pipelines carry that.
 fn pipeline_kind(ways: &[Way]) -> NetworkKind {
-    let subst: HashSet<&str> = ways.iter().filter_map(|w| tag(&w.tags, "substance")).collect();
+    let subst: HashSet<&str> = ways
+        .iter()
+        .filter_map(|w| tag(&w.tags, "substance"))
+        .collect();
     match subst.into_iter().collect::<Vec<_>>().as_slice() {
         ["water"] => NetworkKind::Water,
         ["gas"] => NetworkKind::Gas,
@@ -260,7 +313,10 @@ fn pipeline_kind(ways: &[Way]) -> NetworkKind {
 }
 
 fn attributes(tags: &Tags, osm_type: &str, id: i64) -> Vec<(String, Value)> {
-    let mut a: Vec<(String, Value)> = tags.iter().map(|(k, v)| (k.clone(), Value::Text(v.clone()))).collect();
+    let mut a: Vec<(String, Value)> = tags
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::Text(v.clone())))
+        .collect();
     a.push(("osm_type".into(), Value::Text(osm_type.into())));
     a.push(("osm_id".into(), Value::Int(id)));
     a
@@ -276,7 +332,10 @@ fn join_rings(mut ways: Vec<Vec<i64>>) -> Result<Vec<Vec<i64>>, &'static str> {
     while let Some(mut ring) = ways.pop() {
         while ring.first() != ring.last() || ring.len() < 2 {
             let end = *ring.last().ok_or("empty member way")?;
-            let Some(i) = ways.iter().position(|w| w.first() == Some(&end) || w.last() == Some(&end)) else {
+            let Some(i) = ways
+                .iter()
+                .position(|w| w.first() == Some(&end) || w.last() == Some(&end))
+            else {
                 return Err("unclosed multipolygon ring");
             };
             let mut next = ways.swap_remove(i);
@@ -290,15 +349,26 @@ fn join_rings(mut ways: Vec<Vec<i64>>) -> Result<Vec<Vec<i64>>, &'static str> {
     Ok(rings)
 }
 
-fn multipolygon(r: &Relation, members: &HashMap<i64, Vec<i64>>, coords: &HashMap<i64, Coord<f64>>) -> Result<Cleaned, &'static str> {
+fn multipolygon(
+    r: &Relation,
+    members: &HashMap<i64, Vec<i64>>,
+    coords: &HashMap<i64, Coord<f64>>,
+) -> Result<Cleaned, &'static str> {
     let mut outer = Vec::new();
     let mut inner = Vec::new();
     for (id, is_inner) in &r.members {
         let refs = members.get(id).ok_or(MISSING_NODES)?;
-        if *is_inner { inner.push(refs.clone()) } else { outer.push(refs.clone()) }
+        if *is_inner {
+            inner.push(refs.clone())
+        } else {
+            outer.push(refs.clone())
+        }
     }
     let to_coords = |rings: Vec<Vec<i64>>| -> Result<Vec<Vec<Coord<f64>>>, &'static str> {
-        rings.iter().map(|r| ring_coords(r, coords).ok_or(MISSING_NODES)).collect()
+        rings
+            .iter()
+            .map(|r| ring_coords(r, coords).ok_or(MISSING_NODES))
+            .collect()
     };
     let outers = to_coords(join_rings(outer)?)?;
     let inners = to_coords(join_rings(inner)?)?;
@@ -306,7 +376,10 @@ fn multipolygon(r: &Relation, members: &HashMap<i64, Vec<i64>>, coords: &HashMap
         return Err("multipolygon without outer ring");
     }
     // Each inner ring goes to the outer ring that contains it.
-    let shells: Vec<Polygon<f64>> = outers.iter().map(|o| Polygon::new(LineString::new(o.clone()), vec![])).collect();
+    let shells: Vec<Polygon<f64>> = outers
+        .iter()
+        .map(|o| Polygon::new(LineString::new(o.clone()), vec![]))
+        .collect();
     let mut polys: Vec<Vec<Vec<Coord<f64>>>> = outers.into_iter().map(|o| vec![o]).collect();
     for h in inners {
         let p = Point::from(h[0]);
@@ -315,7 +388,11 @@ fn multipolygon(r: &Relation, members: &HashMap<i64, Vec<i64>>, coords: &HashMap
             .position(|s| s.contains(&p))
             .unwrap_or_else(|| {
                 (0..shells.len())
-                    .min_by(|&a, &b| Euclidean.distance(&p, &shells[a]).total_cmp(&Euclidean.distance(&p, &shells[b])))
+                    .min_by(|&a, &b| {
+                        Euclidean
+                            .distance(&p, &shells[a])
+                            .total_cmp(&Euclidean.distance(&p, &shells[b]))
+                    })
                     .unwrap_or(0)
             });
         polys[owner].push(h);
@@ -389,7 +466,9 @@ fn network_layer(
             continue;
         }
         if runs.iter().map(Vec::len).sum::<usize>() < w.refs.len() {
-            layer.report.repair("clipped at the extract boundary (missing nodes)");
+            layer
+                .report
+                .repair("clipped at the extract boundary (missing nodes)");
         }
         let base = attributes(&w.tags, "way", w.id);
         let props = edge_props(&base, class_key);
@@ -436,17 +515,33 @@ mod tests {
         assert_eq!(rings.len(), 1);
         assert_eq!(rings[0].first(), rings[0].last());
         assert_eq!(rings[0].len(), 7);
-        assert_eq!(join_rings(vec![vec![1, 2, 3], vec![3, 4]]), Err("unclosed multipolygon ring"));
+        assert_eq!(
+            join_rings(vec![vec![1, 2, 3], vec![3, 4]]),
+            Err("unclosed multipolygon ring")
+        );
     }
 
     #[test]
     fn classes() {
-        let t = |kv: &[(&str, &str)]| kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Tags>();
+        let t = |kv: &[(&str, &str)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Tags>()
+        };
         assert_eq!(classify(&t(&[("building", "yes")])), Some(Class::Building));
-        assert_eq!(classify(&t(&[("building", "no"), ("landuse", "grass")])), Some(Class::Landuse));
-        assert_eq!(classify(&t(&[("highway", "residential")])), Some(Class::Highway));
+        assert_eq!(
+            classify(&t(&[("building", "no"), ("landuse", "grass")])),
+            Some(Class::Landuse)
+        );
+        assert_eq!(
+            classify(&t(&[("highway", "residential")])),
+            Some(Class::Highway)
+        );
         assert_eq!(classify(&t(&[("power", "minor_line")])), Some(Class::Power));
         assert_eq!(classify(&t(&[("power", "tower")])), None);
-        assert_eq!(classify(&t(&[("man_made", "pipeline")])), Some(Class::Pipeline));
+        assert_eq!(
+            classify(&t(&[("man_made", "pipeline")])),
+            Some(Class::Pipeline)
+        );
     }
 }

@@ -6,10 +6,22 @@ use anyhow::Result;
 
 pub fn run(a: ExportArgs) -> Result<()> {
     let scene = load(&a.scene)?;
-    let layer = scene.layer(&a.layer).map_err(|e| anyhow::anyhow!("{}: {e}", a.scene.display()))?;
+    let layer = scene
+        .layer(&a.layer)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.scene.display()))?;
     let pb = progress("export");
-    let n = citytwin_importers::export::export_layer(layer, &scene.frame, &a.out, a.crs.as_deref(), &pb)?;
+    let n = citytwin_importers::export::export_layer(
+        layer,
+        &scene.frame,
+        &a.out,
+        a.crs.as_deref(),
+        &pb,
+    )?;
     pb.finish_and_clear();
-    println!("wrote {} ({n} features of layer {})", a.out.display(), layer.name);
+    println!(
+        "wrote {} ({n} features of layer {})",
+        a.out.display(),
+        layer.name
+    );
     Ok(())
 }

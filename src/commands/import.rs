@@ -55,25 +55,48 @@ pub fn run(a: ImportArgs) -> Result<()> {
                 Some(s) => s,
                 None => {
                     let Some(bbox) = layer.bbox() else {
-                        eprintln!("{}: layer {} has no features; skipped", input.display(), layer.name);
+                        eprintln!(
+                            "{}: layer {} has no features; skipped",
+                            input.display(),
+                            layer.name
+                        );
                         continue;
                     };
                     let frame = SceneFrame::for_extent(&layer.source.crs, bbox, a.crs.as_deref())
-                        .with_context(|| format!("{}: choosing the scene frame", input.display()))?;
+                        .with_context(|| {
+                        format!("{}: choosing the scene frame", input.display())
+                    })?;
                     scene.insert(Scene::new(frame))
                 }
             };
             let (name, kind) = (layer.name.clone(), layer.kind);
             let (n, report) = (layer.features.len(), layer.report.clone());
-            s.ingest(layer, a.replace).with_context(|| input.display().to_string())?;
-            let skipped: Vec<String> = report.skipped.iter().map(|(r, c)| format!("{c} {r}")).collect();
-            let repaired: Vec<String> = report.repaired.iter().map(|(r, c)| format!("{c} {r}")).collect();
+            s.ingest(layer, a.replace)
+                .with_context(|| input.display().to_string())?;
+            let skipped: Vec<String> = report
+                .skipped
+                .iter()
+                .map(|(r, c)| format!("{c} {r}"))
+                .collect();
+            let repaired: Vec<String> = report
+                .repaired
+                .iter()
+                .map(|(r, c)| format!("{c} {r}"))
+                .collect();
             println!(
                 "{}: layer {name} ({}): {n} features{}{}",
                 input.display(),
                 kind.as_str(),
-                if skipped.is_empty() { String::new() } else { format!("; skipped {}", skipped.join(", ")) },
-                if repaired.is_empty() { String::new() } else { format!("; repaired {}", repaired.join(", ")) },
+                if skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; skipped {}", skipped.join(", "))
+                },
+                if repaired.is_empty() {
+                    String::new()
+                } else {
+                    format!("; repaired {}", repaired.join(", "))
+                },
             );
         }
     }

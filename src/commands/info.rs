@@ -22,7 +22,10 @@ fn layer_json(scene: &Scene, l: &Layer) -> Json {
     o.insert("features".into(), json!(l.features.len()));
     let bbox = l.bbox();
     o.insert("bbox".into(), json!(bbox.map(|b| absolute_bbox(scene, b))));
-    o.insert("bbox_wgs84".into(), json!(bbox.and_then(|b| wgs84_bbox(scene, b))));
+    o.insert(
+        "bbox_wgs84".into(),
+        json!(bbox.and_then(|b| wgs84_bbox(scene, b))),
+    );
     o.insert(
         "source".into(),
         json!({"path": l.source.path, "format": l.source.format, "crs": l.source.crs}),
@@ -70,19 +73,41 @@ pub fn run(a: InfoArgs) -> Result<()> {
     }
     println!("scene   {}", a.scene.display());
     println!("crs     {}", scene.frame.crs);
-    println!("origin  {:.1}, {:.1}", scene.frame.origin[0], scene.frame.origin[1]);
+    println!(
+        "origin  {:.1}, {:.1}",
+        scene.frame.origin[0], scene.frame.origin[1]
+    );
     if let Some(b) = bbox {
         let ab = absolute_bbox(&scene, b);
-        println!("bbox    {:.1}, {:.1} .. {:.1}, {:.1}", ab[0], ab[1], ab[2], ab[3]);
+        println!(
+            "bbox    {:.1}, {:.1} .. {:.1}, {:.1}",
+            ab[0], ab[1], ab[2], ab[3]
+        );
         if let Some(w) = wgs84_bbox(&scene, b) {
-            println!("wgs84   {:.5}, {:.5} .. {:.5}, {:.5}", w[0], w[1], w[2], w[3]);
+            println!(
+                "wgs84   {:.5}, {:.5} .. {:.5}, {:.5}",
+                w[0], w[1], w[2], w[3]
+            );
         }
     }
-    println!("layers  {} ({} features)", scene.layers.len(), scene.feature_count());
+    println!(
+        "layers  {} ({} features)",
+        scene.layers.len(),
+        scene.feature_count()
+    );
     for l in &scene.layers {
         println!();
-        println!("  {} ({}) — {} features from {} source objects", l.name, l.kind.as_str(), l.features.len(), l.report.source_objects);
-        println!("    source   {} [{}] {}", l.source.path, l.source.format, l.source.crs);
+        println!(
+            "  {} ({}) — {} features from {} source objects",
+            l.name,
+            l.kind.as_str(),
+            l.features.len(),
+            l.report.source_objects
+        );
+        println!(
+            "    source   {} [{}] {}",
+            l.source.path, l.source.format, l.source.crs
+        );
         let hs = height_sources(l);
         if !hs.is_empty() {
             let s: Vec<String> = hs.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -101,7 +126,10 @@ pub fn run(a: InfoArgs) -> Result<()> {
         }
         if let Some(t) = &l.terrain {
             let (lo, hi) = t.height_range().unwrap_or((f64::NAN, f64::NAN));
-            println!("    terrain  {} × {} cells of {:.2} m, {lo:.1}..{hi:.1} m", t.cols, t.rows, t.cell_size[0]);
+            println!(
+                "    terrain  {} × {} cells of {:.2} m, {lo:.1}..{hi:.1} m",
+                t.cols, t.rows, t.cell_size[0]
+            );
         }
         for (r, c) in &l.report.skipped {
             println!("    skipped  {c} × {r}");

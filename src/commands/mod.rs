@@ -31,9 +31,10 @@ pub fn load(path: &Path) -> Result<Scene> {
 /// A progress bar on stderr (drawn only on a terminal).
 pub fn progress(prefix: &str) -> ProgressBar {
     let pb = ProgressBar::new(0);
-    let style = ProgressStyle::with_template("{prefix:.bold} {msg} [{bar:30}] {bytes_or_pos} {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{prefix:.bold} {msg} [{bar:30}] {bytes_or_pos} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
     pb.set_style(style);
     pb.set_prefix(prefix.to_owned());
     pb
@@ -56,7 +57,10 @@ pub fn wgs84_bbox(scene: &Scene, b: [f64; 4]) -> Option<[f64; 4]> {
         pts.extend([(x, b[1]), (x, b[3]), (b[0], y), (b[2], y)]);
     }
     tf.apply(&mut pts).ok()?;
-    Some(pts.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |a, p| {
-        [a[0].min(p.0), a[1].min(p.1), a[2].max(p.0), a[3].max(p.1)]
-    }))
+    Some(
+        pts.iter()
+            .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |a, p| {
+                [a[0].min(p.0), a[1].min(p.1), a[2].max(p.0), a[3].max(p.1)]
+            }),
+    )
 }

@@ -55,7 +55,15 @@ fn row_json(r: &Row<'_>) -> Json {
 }
 
 fn label(r: &Row<'_>) -> String {
-    for k in ["name", "cityjson_id", "highway", "building", "landuse", "power", "waterway"] {
+    for k in [
+        "name",
+        "cityjson_id",
+        "highway",
+        "building",
+        "landuse",
+        "power",
+        "waterway",
+    ] {
         if let Some(v) = r.layer.attribute(r.feature, k) {
             return format!("{k}={v}");
         }
@@ -70,7 +78,11 @@ pub fn run(a: QueryArgs) -> Result<()> {
     } else {
         a.layer
             .iter()
-            .map(|n| scene.layer(n).map_err(|e| anyhow!("{}: {e}", a.scene.display())))
+            .map(|n| {
+                scene
+                    .layer(n)
+                    .map_err(|e| anyhow!("{}: {e}", a.scene.display()))
+            })
             .collect::<Result<_>>()?
     };
     let crs = a.crs.as_deref();
@@ -96,9 +108,16 @@ pub fn run(a: QueryArgs) -> Result<()> {
         }
         ring.push((x0, y0));
         to_local(&scene, crs, &mut ring)?;
-        let region = Polygon::new(LineString::new(ring.into_iter().map(|(x, y)| Coord { x, y }).collect()), vec![]);
+        let region = Polygon::new(
+            LineString::new(ring.into_iter().map(|(x, y)| Coord { x, y }).collect()),
+            vec![],
+        );
         for l in &layers {
-            rows.extend(spatial::query_region(l, &region).into_iter().map(|f| Row { layer: l, feature: f, distance: None }));
+            rows.extend(spatial::query_region(l, &region).into_iter().map(|f| Row {
+                layer: l,
+                feature: f,
+                distance: None,
+            }));
         }
     } else if let Some([x, y]) = a.nearest.or(a.point) {
         let mut p = [(x, y)];
@@ -110,10 +129,19 @@ pub fn run(a: QueryArgs) -> Result<()> {
             } else {
                 spatial::pick(l, p, a.tolerance)
             };
-            rows.extend(hits.into_iter().map(|h| (li, h)).map(|(_, h)| Row { layer: l, feature: h.feature, distance: Some(h.distance) }));
+            rows.extend(hits.into_iter().map(|h| (li, h)).map(|(_, h)| Row {
+                layer: l,
+                feature: h.feature,
+                distance: Some(h.distance),
+            }));
         }
         // Across layers: nearest first, ties by layer order then id.
-        let order = |r: &Row<'_>| layers.iter().position(|l| std::ptr::eq(*l, r.layer)).unwrap_or(0);
+        let order = |r: &Row<'_>| {
+            layers
+                .iter()
+                .position(|l| std::ptr::eq(*l, r.layer))
+                .unwrap_or(0)
+        };
         rows.sort_by(|a, b| {
             a.distance
                 .unwrap_or(0.0)
@@ -130,12 +158,21 @@ pub fn run(a: QueryArgs) -> Result<()> {
         rows.truncate(limit);
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&rows.iter().map(row_json).collect::<Vec<_>>())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows.iter().map(row_json).collect::<Vec<_>>())?
+        );
         return Ok(());
     }
     for r in &rows {
         match r.distance {
-            Some(d) => println!("{:<14} {:>9} {:>9.2} m  {}", r.layer.name, r.feature.id.0, d, label(r)),
+            Some(d) => println!(
+                "{:<14} {:>9} {:>9.2} m  {}",
+                r.layer.name,
+                r.feature.id.0,
+                d,
+                label(r)
+            ),
             None => println!("{:<14} {:>9}  {}", r.layer.name, r.feature.id.0, label(r)),
         }
     }

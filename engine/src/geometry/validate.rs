@@ -67,7 +67,10 @@ fn finite(c: &Coord<f64>) -> bool {
 }
 
 /// Cleans one ring given as raw coordinates (closed or not). Returns the closed ring.
-fn clean_ring(raw: &[Coord<f64>], repairs: &mut Vec<&'static str>) -> Result<LineString<f64>, SkipReason> {
+fn clean_ring(
+    raw: &[Coord<f64>],
+    repairs: &mut Vec<&'static str>,
+) -> Result<LineString<f64>, SkipReason> {
     if raw.is_empty() {
         return Err(SkipReason::Empty);
     }
@@ -111,7 +114,10 @@ pub fn polygon_from_rings(rings: &[Vec<Coord<f64>>]) -> Result<Cleaned, SkipReas
     })
 }
 
-fn polygon_inner(rings: &[Vec<Coord<f64>>], repairs: &mut Vec<&'static str>) -> Result<Polygon<f64>, SkipReason> {
+fn polygon_inner(
+    rings: &[Vec<Coord<f64>>],
+    repairs: &mut Vec<&'static str>,
+) -> Result<Polygon<f64>, SkipReason> {
     let (outer, holes) = rings.split_first().ok_or(SkipReason::Empty)?;
     let exterior = clean_ring(outer, repairs)?;
     let mut interiors = Vec::with_capacity(holes.len());
@@ -143,7 +149,10 @@ fn check_polygon(p: &Polygon<f64>) -> Result<(), SkipReason> {
     Ok(())
 }
 
-fn clean_line(ls: &LineString<f64>, repairs: &mut Vec<&'static str>) -> Result<LineString<f64>, SkipReason> {
+fn clean_line(
+    ls: &LineString<f64>,
+    repairs: &mut Vec<&'static str>,
+) -> Result<LineString<f64>, SkipReason> {
     if ls.0.is_empty() {
         return Err(SkipReason::Empty);
     }
@@ -195,7 +204,10 @@ pub fn clean_geometry(g: Geometry<f64>) -> Result<Cleaned, SkipReason> {
             }
             Geometry::MultiPoint(mp)
         }
-        Geometry::Line(l) => Geometry::LineString(clean_line(&LineString::new(vec![l.start, l.end]), &mut repairs)?),
+        Geometry::Line(l) => Geometry::LineString(clean_line(
+            &LineString::new(vec![l.start, l.end]),
+            &mut repairs,
+        )?),
         Geometry::LineString(ls) => Geometry::LineString(clean_line(&ls, &mut repairs)?),
         Geometry::MultiLineString(mls) => {
             let mut parts = Vec::new();
@@ -224,8 +236,12 @@ pub fn clean_geometry(g: Geometry<f64>) -> Result<Cleaned, SkipReason> {
             }
         }
         Geometry::Polygon(p) => Geometry::Polygon(polygon_inner(&rings_of(&p), &mut repairs)?),
-        Geometry::Rect(r) => Geometry::Polygon(polygon_inner(&rings_of(&r.to_polygon()), &mut repairs)?),
-        Geometry::Triangle(t) => Geometry::Polygon(polygon_inner(&rings_of(&t.to_polygon()), &mut repairs)?),
+        Geometry::Rect(r) => {
+            Geometry::Polygon(polygon_inner(&rings_of(&r.to_polygon()), &mut repairs)?)
+        }
+        Geometry::Triangle(t) => {
+            Geometry::Polygon(polygon_inner(&rings_of(&t.to_polygon()), &mut repairs)?)
+        }
         Geometry::MultiPolygon(mp) => {
             let mut parts = Vec::new();
             let mut first_err = SkipReason::Empty;
@@ -282,26 +298,39 @@ mod tests {
 
     #[test]
     fn unclosed_ring_is_closed() {
-        let r = polygon_from_rings(&[vec![c(0., 0.), c(1., 0.), c(1., 1.), c(0., 1.)]]).expect("kept");
+        let r =
+            polygon_from_rings(&[vec![c(0., 0.), c(1., 0.), c(1., 1.), c(0., 1.)]]).expect("kept");
         assert_eq!(r.repairs, vec![CLOSED_RING]);
-        let Geometry::Polygon(p) = r.geometry else { panic!("polygon") };
+        let Geometry::Polygon(p) = r.geometry else {
+            panic!("polygon")
+        };
         assert_eq!(p.exterior().0.len(), 5);
     }
 
     #[test]
     fn repeated_vertices_are_removed() {
-        let r = polygon_from_rings(&[vec![c(0., 0.), c(1., 0.), c(1., 0.), c(1., 1.), c(0., 0.)]]).expect("kept");
+        let r = polygon_from_rings(&[vec![c(0., 0.), c(1., 0.), c(1., 0.), c(1., 1.), c(0., 0.)]])
+            .expect("kept");
         assert_eq!(r.repairs, vec![REPEATED_VERTICES]);
     }
 
     #[test]
     fn bad_rings_are_skipped_with_reasons() {
-        assert_eq!(polygon_from_rings(&[vec![c(0., 0.), c(1., 0.), c(0., 0.)]]), Err(SkipReason::TooFewPoints));
-        assert_eq!(polygon_from_rings(&[vec![c(0., 0.), c(f64::NAN, 0.), c(1., 1.)]]), Err(SkipReason::NonFinite));
+        assert_eq!(
+            polygon_from_rings(&[vec![c(0., 0.), c(1., 0.), c(0., 0.)]]),
+            Err(SkipReason::TooFewPoints)
+        );
+        assert_eq!(
+            polygon_from_rings(&[vec![c(0., 0.), c(f64::NAN, 0.), c(1., 1.)]]),
+            Err(SkipReason::NonFinite)
+        );
         assert_eq!(polygon_from_rings(&[]), Err(SkipReason::Empty));
         // A bow tie crosses itself.
         let bow = vec![c(0., 0.), c(2., 2.), c(2., 0.), c(0., 2.), c(0., 0.)];
-        assert_eq!(polygon_from_rings(&[bow]), Err(SkipReason::SelfIntersection));
+        assert_eq!(
+            polygon_from_rings(&[bow]),
+            Err(SkipReason::SelfIntersection)
+        );
         // Collinear points have no area.
         let flat = vec![c(0., 0.), c(1., 0.), c(2., 0.), c(0., 0.)];
         assert!(polygon_from_rings(&[flat]).is_err());
@@ -320,12 +349,18 @@ mod tests {
     #[test]
     fn lines_and_multis() {
         assert_eq!(
-            clean_geometry(Geometry::LineString(line_string![(x: 0., y: 0.), (x: 0., y: 0.)])),
+            clean_geometry(Geometry::LineString(
+                line_string![(x: 0., y: 0.), (x: 0., y: 0.)]
+            )),
             Err(SkipReason::TooFewPoints)
         );
         let good = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 0.)];
         let bad = polygon![(x: 5., y: 5.), (x: 6., y: 5.), (x: 5., y: 5.)];
-        let r = clean_geometry(Geometry::MultiPolygon(MultiPolygon::new(vec![good.clone(), bad]))).expect("kept");
+        let r = clean_geometry(Geometry::MultiPolygon(MultiPolygon::new(vec![
+            good.clone(),
+            bad,
+        ])))
+        .expect("kept");
         assert_eq!(r.geometry, Geometry::Polygon(good));
         assert!(r.repairs.contains(&DROPPED_PART));
     }

@@ -109,7 +109,10 @@ impl KeyTable {
         if self.lookup.len() == self.keys.len() {
             self.lookup.get(key).copied()
         } else {
-            self.keys.iter().position(|k| k == key).map(|i| i as KeyIndex)
+            self.keys
+                .iter()
+                .position(|k| k == key)
+                .map(|i| i as KeyIndex)
         }
     }
 

@@ -152,7 +152,10 @@ impl From<CrsError> for LayerTransformError {
 }
 
 /// Brings a whole layer from its source CRS into the local frame.
-pub(super) fn transform_layer(layer: &mut Layer, tf: &FrameTransform) -> Result<(), LayerTransformError> {
+pub(super) fn transform_layer(
+    layer: &mut Layer,
+    tf: &FrameTransform,
+) -> Result<(), LayerTransformError> {
     for f in &mut layer.features {
         tf.geometry(&mut f.geometry)?;
         if let Some(s) = f.building.as_mut().and_then(|b| b.surfaces.as_mut()) {
@@ -165,7 +168,11 @@ pub(super) fn transform_layer(layer: &mut Layer, tf: &FrameTransform) -> Result<
         }
     }
     if let Some(net) = &mut layer.network {
-        let mut pts: Vec<(f64, f64)> = net.nodes.iter().map(|n| (n.position[0], n.position[1])).collect();
+        let mut pts: Vec<(f64, f64)> = net
+            .nodes
+            .iter()
+            .map(|n| (n.position[0], n.position[1]))
+            .collect();
         tf.apply(&mut pts)?;
         for (n, p) in net.nodes.iter_mut().zip(pts) {
             n.position = [p.0, p.1];
@@ -269,12 +276,16 @@ mod tests {
 
     #[test]
     fn default_frame_is_utm_of_the_centre() {
-        let f = SceneFrame::for_extent("EPSG:4326", [26.93, 60.52, 26.97, 60.54], None).expect("frame");
+        let f =
+            SceneFrame::for_extent("EPSG:4326", [26.93, 60.52, 26.97, 60.54], None).expect("frame");
         assert_eq!(f.crs, "EPSG:32635");
         assert_eq!(f.origin[0] % 100.0, 0.0);
         let tf = f.to_local("EPSG:4326").expect("tf");
         let (x, y) = tf.point(26.95, 60.53).expect("in domain");
-        assert!(x.abs() < 100.0 && y.abs() < 100.0, "centre lands near the origin: {x} {y}");
+        assert!(
+            x.abs() < 100.0 && y.abs() < 100.0,
+            "centre lands near the origin: {x} {y}"
+        );
     }
 
     #[test]
@@ -291,8 +302,13 @@ mod tests {
         let out = f.from_local("EPSG:4326").expect("tf");
         let mut g2 = Geometry::Point(geo_types::Point::new(500_000.0, 6_700_000.0));
         out.geometry(&mut g2).expect("in domain");
-        let Geometry::Point(pt) = g2 else { unreachable!() };
-        assert!((pt.x() - 27.0).abs() < 1e-6, "TM35FIN's central meridian is 27°E");
+        let Geometry::Point(pt) = g2 else {
+            unreachable!()
+        };
+        assert!(
+            (pt.x() - 27.0).abs() < 1e-6,
+            "TM35FIN's central meridian is 27°E"
+        );
     }
 
     #[test]
@@ -311,9 +327,12 @@ mod tests {
             rows: 20,
             heights,
         };
-        let frame = SceneFrame::for_extent("EPSG:4326", [26.9, 60.4, 27.1, 60.6], None).expect("frame");
+        let frame =
+            SceneFrame::for_extent("EPSG:4326", [26.9, 60.4, 27.1, 60.6], None).expect("frame");
         let tf = frame.to_local("EPSG:4326").expect("tf");
-        let t = resample_terrain(&src, "EPSG:4326", &tf).ok().expect("resampled");
+        let t = resample_terrain(&src, "EPSG:4326", &tf)
+            .ok()
+            .expect("resampled");
         let (x, y) = tf.point(27.0, 60.5).expect("in domain");
         let h = t.sample(x, y).expect("inside");
         // 60.5° is 0.1° below the top edge: 9.5 cells down from row 0's centre at 0.005° below the top.

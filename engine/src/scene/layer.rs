@@ -205,7 +205,12 @@ impl Layer {
         for b in self.features.iter().filter_map(Feature::bbox) {
             acc = Some(match acc {
                 None => b,
-                Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
+                Some(a) => [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ],
             });
         }
         acc

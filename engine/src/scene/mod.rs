@@ -120,7 +120,12 @@ impl Scene {
     /// Bounding box of everything, local frame.
     pub fn bbox(&self) -> Option<[f64; 4]> {
         self.layers.iter().filter_map(Layer::bbox).reduce(|a, b| {
-            [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
         })
     }
 
@@ -136,19 +141,21 @@ impl Scene {
         if existing.is_some() && !replace {
             return Err(SceneError::DuplicateLayer(layer.name));
         }
-        let tf = self
-            .frame
-            .to_local(&layer.source.crs)
-            .map_err(|source| SceneError::Transform {
-                layer: layer.name.clone(),
-                source,
-            })?;
+        let tf =
+            self.frame
+                .to_local(&layer.source.crs)
+                .map_err(|source| SceneError::Transform {
+                    layer: layer.name.clone(),
+                    source,
+                })?;
         frame::transform_layer(&mut layer, &tf).map_err(|e| match e {
             frame::LayerTransformError::Crs(source) => SceneError::Transform {
                 layer: layer.name.clone(),
                 source,
             },
-            frame::LayerTransformError::EmptyTerrain => SceneError::EmptyTerrain(layer.name.clone()),
+            frame::LayerTransformError::EmptyTerrain => {
+                SceneError::EmptyTerrain(layer.name.clone())
+            }
         })?;
 
         // Scene ids: drafts are 0..n in order.

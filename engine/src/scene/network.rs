@@ -294,7 +294,10 @@ mod tests {
         let adj = net.adjacency();
         assert_eq!(adj.out(a), &[(EdgeId(0), c)]);
         assert_eq!(adj.out(c), &[(EdgeId(0), a), (EdgeId(1), d)]);
-        assert!(adj.out(d).is_empty(), "oneway edge cannot be driven backwards");
+        assert!(
+            adj.out(d).is_empty(),
+            "oneway edge cannot be driven backwards"
+        );
         assert_eq!(net.connected_components(), 1);
     }
 }

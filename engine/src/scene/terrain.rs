@@ -78,7 +78,9 @@ impl Terrain {
     pub fn height_range(&self) -> Option<(f64, f64)> {
         let mut it = self.heights.iter().filter(|h| h.is_finite());
         let first = *it.next()? as f64;
-        Some(it.fold((first, first), |(lo, hi), &h| (lo.min(h as f64), hi.max(h as f64))))
+        Some(it.fold((first, first), |(lo, hi), &h| {
+            (lo.min(h as f64), hi.max(h as f64))
+        }))
     }
 }
 

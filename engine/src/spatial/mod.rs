@@ -11,7 +11,7 @@
 mod query;
 mod ray;
 
-pub use query::{nearest, pick, query_region, query_rect, Hit};
+pub use query::{nearest, pick, query_rect, query_region, Hit};
 pub use ray::{ray_pick, Ray, RayHit};
 
 use crate::Feature;

@@ -45,7 +45,11 @@ pub fn nearest<'a>(layer: &'a Layer, point: [f64; 2], k: usize) -> Vec<Hit<'a>> 
     }
     let p = Point::new(point[0], point[1]);
     let mut best: Vec<Hit<'a>> = Vec::with_capacity(k + 1);
-    for (entry, env_d2) in layer.index().tree().nearest_neighbor_iter_with_distance_2(&point) {
+    for (entry, env_d2) in layer
+        .index()
+        .tree()
+        .nearest_neighbor_iter_with_distance_2(&point)
+    {
         // Boxes come in order of box distance, a lower bound of the true distance: once the next box is farther
         // than the k-th best true distance, nothing later can enter the result.
         if best.len() == k {

@@ -41,7 +41,10 @@ impl RaySelect {
         for axis in 0..2 {
             let o = self.ray.origin[axis];
             let d = self.ray.direction[axis];
-            let (a, b) = (lo[axis] - LINE_PICK_TOLERANCE_M, hi[axis] + LINE_PICK_TOLERANCE_M);
+            let (a, b) = (
+                lo[axis] - LINE_PICK_TOLERANCE_M,
+                hi[axis] + LINE_PICK_TOLERANCE_M,
+            );
             if d.abs() < 1e-15 {
                 if o < a || o > b {
                     return false;
@@ -111,7 +114,10 @@ fn hit_feature(f: &Feature, ray: &Ray, max_t: f64) -> Option<f64> {
             if !(0.0..=max_t).contains(&t) {
                 return None;
             }
-            let p = Point::new(ray.origin[0] + t * ray.direction[0], ray.origin[1] + t * ray.direction[1]);
+            let p = Point::new(
+                ray.origin[0] + t * ray.direction[0],
+                ray.origin[1] + t * ray.direction[1],
+            );
             (Euclidean.distance(&p, g) <= LINE_PICK_TOLERANCE_M).then_some(t)
         }
     }
@@ -135,7 +141,11 @@ fn hit_prism(polys: &[Polygon<f64>], z0: f64, z1: f64, ray: &Ray, max_t: f64) ->
         return None;
     }
     // Interval(s) of t where the ground projection is inside the footprint: crossings of the ring edges.
-    let inside_at = |t: f64| polys.iter().any(|p| p.contains(&Point::new(ox + t * dx, oy + t * dy)));
+    let inside_at = |t: f64| {
+        polys
+            .iter()
+            .any(|p| p.contains(&Point::new(ox + t * dx, oy + t * dy)))
+    };
     if dx.abs() < 1e-15 && dy.abs() < 1e-15 {
         return inside_at(tz0).then_some(tz0);
     }
@@ -190,22 +200,38 @@ mod tests {
     fn layer_with_two_towers() -> Layer {
         let mut l = Layer::new("b", LayerKind::Buildings, LayerSource::default());
         let sq = |x: f64| {
-            Geometry::Polygon(polygon![(x: x, y: 0.0), (x: x + 10.0, y: 0.0), (x: x + 10.0, y: 10.0), (x: x, y: 10.0), (x: x, y: 0.0)])
+            Geometry::Polygon(
+                polygon![(x: x, y: 0.0), (x: x + 10.0, y: 0.0), (x: x + 10.0, y: 10.0), (x: x, y: 10.0), (x: x, y: 0.0)],
+            )
         };
-        l.push_feature(sq(0.0), Vec::<(&str, _)>::new(), Some(Building::with_height(20.0, HeightSource::Default)));
-        l.push_feature(sq(30.0), Vec::<(&str, _)>::new(), Some(Building::with_height(50.0, HeightSource::Default)));
+        l.push_feature(
+            sq(0.0),
+            Vec::<(&str, _)>::new(),
+            Some(Building::with_height(20.0, HeightSource::Default)),
+        );
+        l.push_feature(
+            sq(30.0),
+            Vec::<(&str, _)>::new(),
+            Some(Building::with_height(50.0, HeightSource::Default)),
+        );
         l
     }
 
     #[test]
     fn horizontal_ray_hits_the_first_wall() {
         let l = layer_with_two_towers();
-        let r = Ray { origin: [-10.0, 5.0, 10.0], direction: [1.0, 0.0, 0.0] };
+        let r = Ray {
+            origin: [-10.0, 5.0, 10.0],
+            direction: [1.0, 0.0, 0.0],
+        };
         let hit = ray_pick(&l, r, 1000.0).expect("hits the first tower");
         assert_eq!(hit.feature.id.0, 0);
         assert!((hit.t - 10.0).abs() < 1e-9);
         // Above the first (20 m) tower, below the second (50 m): passes over the first.
-        let r = Ray { origin: [-10.0, 5.0, 30.0], direction: [1.0, 0.0, 0.0] };
+        let r = Ray {
+            origin: [-10.0, 5.0, 30.0],
+            direction: [1.0, 0.0, 0.0],
+        };
         let hit = ray_pick(&l, r, 1000.0).expect("hits the second tower");
         assert_eq!(hit.feature.id.0, 1);
         assert!((hit.t - 40.0).abs() < 1e-9);
@@ -214,11 +240,17 @@ mod tests {
     #[test]
     fn downward_ray_hits_the_roof() {
         let l = layer_with_two_towers();
-        let r = Ray { origin: [35.0, 5.0, 100.0], direction: [0.0, 0.0, -1.0] };
+        let r = Ray {
+            origin: [35.0, 5.0, 100.0],
+            direction: [0.0, 0.0, -1.0],
+        };
         let hit = ray_pick(&l, r, 1000.0).expect("roof");
         assert_eq!(hit.feature.id.0, 1);
         assert!((hit.t - 50.0).abs() < 1e-9);
-        let miss = Ray { origin: [20.0, 5.0, 100.0], direction: [0.0, 0.0, -1.0] };
+        let miss = Ray {
+            origin: [20.0, 5.0, 100.0],
+            direction: [0.0, 0.0, -1.0],
+        };
         assert!(ray_pick(&l, miss, 1000.0).is_none());
     }
 
@@ -226,7 +258,10 @@ mod tests {
     fn slanted_ray_hits_roof_or_wall() {
         let l = layer_with_two_towers();
         // From above-left, descending 1 m per metre: enters the first tower's roof at z = 20.
-        let r = Ray { origin: [-5.0, 5.0, 30.0], direction: [1.0, 0.0, -1.0] };
+        let r = Ray {
+            origin: [-5.0, 5.0, 30.0],
+            direction: [1.0, 0.0, -1.0],
+        };
         let hit = ray_pick(&l, r, 1000.0).expect("hit");
         assert_eq!(hit.feature.id.0, 0);
         assert!((hit.t - 10.0).abs() < 1e-9, "x = 5 at z = 20: {}", hit.t);

@@ -150,7 +150,8 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Scene, StoreError> {
             actual: bytes.len() as u64,
         });
     }
-    let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+    let u32_at =
+        |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
     let version = u32_at(8);
     if version > FORMAT_VERSION {
         return Err(StoreError::NewerVersion {
@@ -176,7 +177,10 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Scene, StoreError> {
         reason,
     };
     if payload.len() as u64 > len {
-        return Err(corrupt(format!("{} bytes of trailing data", payload.len() as u64 - len)));
+        return Err(corrupt(format!(
+            "{} bytes of trailing data",
+            payload.len() as u64 - len
+        )));
     }
     if crc32fast::hash(payload) != crc {
         return Err(corrupt("checksum mismatch".into()));
@@ -227,7 +231,10 @@ mod tests {
         assert_eq!(back.frame, s.frame);
         assert_eq!(back.layers[0].features, s.layers[0].features);
         let f = &back.layers[0].features[0];
-        assert_eq!(back.layers[0].attribute(f, "name"), Some(&Value::Text("A".into())));
+        assert_eq!(
+            back.layers[0].attribute(f, "name"),
+            Some(&Value::Text("A".into()))
+        );
         // No stray temporary files.
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
     }
@@ -240,18 +247,32 @@ mod tests {
         let bytes = std::fs::read(&p).expect("read");
 
         let trunc = &bytes[..bytes.len() - 10];
-        assert!(matches!(decode(trunc, &p), Err(StoreError::Truncated { .. })));
+        assert!(matches!(
+            decode(trunc, &p),
+            Err(StoreError::Truncated { .. })
+        ));
 
         let mut newer = bytes.clone();
         newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-        assert!(matches!(decode(&newer, &p), Err(StoreError::NewerVersion { found, .. }) if found == FORMAT_VERSION + 1));
+        assert!(
+            matches!(decode(&newer, &p), Err(StoreError::NewerVersion { found, .. }) if found == FORMAT_VERSION + 1)
+        );
 
         let mut flipped = bytes.clone();
         let n = flipped.len();
         flipped[n - 5] ^= 0xff;
-        assert!(matches!(decode(&flipped, &p), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            decode(&flipped, &p),
+            Err(StoreError::Corrupt { .. })
+        ));
 
-        assert!(matches!(decode(b"{\"type\": \"FeatureCollection\"}", &p), Err(StoreError::NotAScene { .. })));
-        assert!(matches!(load(&dir.path().join("missing.twin")), Err(StoreError::Io { .. })));
+        assert!(matches!(
+            decode(b"{\"type\": \"FeatureCollection\"}", &p),
+            Err(StoreError::NotAScene { .. })
+        ));
+        assert!(matches!(
+            load(&dir.path().join("missing.twin")),
+            Err(StoreError::Io { .. })
+        ));
     }
 }

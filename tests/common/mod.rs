@@ -1,0 +1,66 @@
+//! Helpers for the CLI integration tests: run the real binary on the shared data.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// `../shared/data` beside the repository.
+pub fn data(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "test data missing: {} (the shared data folder must sit beside the repository)",
+        p.display()
+    );
+    p
+}
+
+/// Runs `citytwin` with `args`.
+pub fn citytwin(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_citytwin"))
+        .args(args)
+        .output()
+        .expect("citytwin runs")
+}
+
+/// Runs `citytwin` and asserts success, returning stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = citytwin(args);
+    assert!(
+        out.status.success(),
+        "citytwin {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `citytwin`, asserts exit code 1, returns stderr.
+pub fn fails(args: &[&str]) -> String {
+    let out = citytwin(args);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "citytwin {args:?} should fail with 1: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Imports the Kotka extract into `dir/kotka.twin`.
+pub fn kotka(dir: &Path) -> PathBuf {
+    let out = dir.join("kotka.twin");
+    ok(&[
+        "import",
+        s(&data("osm/pyrosm_test_kotka.osm.pbf")),
+        "--out",
+        s(&out),
+    ]);
+    out
+}
