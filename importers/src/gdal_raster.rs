@@ -43,6 +43,12 @@ pub fn import(
             "rotated or sheared rasters are not supported; warp it north-up first (gdalwarp)",
         ));
     }
+    let (dx, dy) = (gt[1], gt[5]);
+    if dx.is_nan() || dx <= 0.0 || dy.is_nan() || dy == 0.0 {
+        return Err(unsupported(
+            "the geotransform has a zero or negative pixel size",
+        ));
+    }
     let crs = match &opts.src_crs {
         Some(c) => c.clone(),
         None => match ds.spatial_ref() {
@@ -76,12 +82,6 @@ pub fn import(
         }));
         r0 += n;
         progress.inc(n as u64);
-    }
-    let (dx, dy) = (gt[1], gt[5]);
-    if !(dx > 0.0) || dy == 0.0 {
-        return Err(unsupported(
-            "the geotransform has a zero or negative pixel width",
-        ));
     }
     let (origin, heights) = if dy < 0.0 {
         ([gt[0], gt[3]], heights)

@@ -15,7 +15,7 @@ pub struct Hit<'a> {
 }
 
 /// Features of `layer` whose geometry intersects `rect`, sorted by id.
-pub fn query_rect<'a>(layer: &'a Layer, rect: Rect<f64>) -> Vec<&'a Feature> {
+pub fn query_rect(layer: &Layer, rect: Rect<f64>) -> Vec<&Feature> {
     query_region(layer, &rect.to_polygon())
 }
 
