@@ -10,6 +10,11 @@ mod commands;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc: loading a city of a million buildings allocates millions of small vectors, and frees them on exit;
+/// it does both several times faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let filter = match cli.verbose {

@@ -13,6 +13,10 @@ use indicatif::ProgressBar;
 use std::hint::black_box;
 use std::time::Duration;
 
+/// The same allocator as the `citytwin` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn import_kotka() -> Scene {
     let path = shared_data("osm/pyrosm_test_kotka.osm.pbf");
     let layers =

@@ -42,6 +42,21 @@ pub const USE_KEYS: &[&str] = &[
 /// Minimum height attribute names.
 pub const MIN_HEIGHT_KEYS: &[&str] = &["min_height", "building:min_height"];
 
+/// An attribute value from a JSON value (GeoJSON properties, CityJSON attributes): numbers stay integers where
+/// they are, arrays and objects become their JSON text.
+pub fn json_to_value(v: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
+        J::String(s) => Value::Text(s.clone()),
+        other => Value::Text(other.to_string()),
+    }
+}
+
 /// Looks up attributes by name, case-insensitively.
 pub trait AttrLookup {
     /// The value of `key`.

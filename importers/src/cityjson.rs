@@ -11,6 +11,7 @@
 //!   geometry type needs (Solid: shells → surfaces → rings).
 //! - **LOD**: level of detail, `"1"`, `"1.2"`, `"2.2"`...
 
+use crate::attrs::json_to_value;
 use crate::{default_layer_name, ImportError, ImportOptions, LayerBuilder};
 use citytwin_engine::geometry::polygon_from_rings;
 use citytwin_engine::{Building, HeightSource, Layer, LayerKind, LayerSource, Surfaces, Value};
@@ -210,18 +211,6 @@ fn footprint(
                 Ok(Geometry::MultiPolygon(u))
             }
         }
-    }
-}
-
-fn json_value(v: &Json) -> Value {
-    match v {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => n
-            .as_i64()
-            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
-        Json::String(s) => Value::Text(s.clone()),
-        other => Value::Text(other.to_string()),
     }
 }
 
@@ -429,7 +418,11 @@ fn import_bytes(
         let mut attrs: Vec<(String, Value)> = obj
             .get("attributes")
             .and_then(Json::as_object)
-            .map(|a| a.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|(k, v)| (k.clone(), json_to_value(v)))
+                    .collect()
+            })
             .unwrap_or_default();
         attrs.push(("cityjson_id".into(), Value::Text(id.clone())));
         attrs.push(("cityobject_type".into(), Value::Text(ty.into())));
@@ -447,7 +440,7 @@ fn import_bytes(
         bld.usage = ["function", "usage", "class", "roofType"]
             .iter()
             .find_map(|k| obj.pointer(&format!("/attributes/{k}")))
-            .map(|v| json_value(v).to_string());
+            .map(|v| json_to_value(v).to_string());
         bld.surfaces = Some(Box::new(Surfaces {
             lod,
             vertices: local,

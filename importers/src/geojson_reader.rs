@@ -3,6 +3,7 @@
 //!
 //! Coordinates are WGS 84 longitude/latitude by RFC 7946 (EPSG:4326); `--src-crs` overrides for legacy files.
 
+use crate::attrs::json_to_value;
 use crate::classify::{layer_kind, network_kind, GeometryFamily};
 use crate::{default_layer_name, ImportError, ImportOptions, LayerBuilder};
 use citytwin_engine::geometry::polygon_from_rings;
@@ -15,18 +16,6 @@ use std::path::Path;
 
 /// How many features to look at before deciding the layer kind.
 const SNIFF: usize = 256;
-
-fn value_of(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
-        serde_json::Value::String(s) => Value::Text(s.clone()),
-        other => Value::Text(other.to_string()),
-    }
-}
 
 fn ring(positions: &[Position]) -> Vec<Coord<f64>> {
     positions
@@ -142,12 +131,14 @@ fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<L
         let mut attrs: Vec<(String, Value)> = f
             .properties
             .iter()
-            .flat_map(|p| p.iter().map(|(k, v)| (k.clone(), value_of(v))))
+            .flat_map(|p| p.iter().map(|(k, v)| (k.clone(), json_to_value(v))))
             .collect();
         if let Some(id) = &f.id {
             let v = match id {
                 geojson::feature::Id::String(s) => Value::Text(s.clone()),
-                geojson::feature::Id::Number(n) => value_of(&serde_json::Value::Number(n.clone())),
+                geojson::feature::Id::Number(n) => {
+                    json_to_value(&serde_json::Value::Number(n.clone()))
+                }
             };
             attrs.push(("geojson_id".into(), v));
         }

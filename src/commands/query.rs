@@ -123,13 +123,13 @@ pub fn run(a: QueryArgs) -> Result<()> {
         let mut p = [(x, y)];
         to_local(&scene, crs, &mut p)?;
         let p = [p[0].0, p[0].1];
-        for (li, l) in layers.iter().enumerate() {
+        for l in &layers {
             let hits = if a.nearest.is_some() {
                 spatial::nearest(l, p, a.k)
             } else {
                 spatial::pick(l, p, a.tolerance)
             };
-            rows.extend(hits.into_iter().map(|h| (li, h)).map(|(_, h)| Row {
+            rows.extend(hits.into_iter().map(|h| Row {
                 layer: l,
                 feature: h.feature,
                 distance: Some(h.distance),

@@ -92,7 +92,9 @@ pub struct Layer {
     pub source: LayerSource,
     /// Attribute key table.
     pub keys: KeyTable,
-    /// Features, sorted by id.
+    /// Features, sorted by id. (The scene store writes them apart from the rest of the layer, in chunks it
+    /// decodes in parallel.)
+    #[serde(skip)]
     pub features: Vec<Feature>,
     /// The graph of a network layer: each edge's geometry is one feature of this layer.
     pub network: Option<Network>,

@@ -229,28 +229,34 @@ impl Scene {
     /// Sets the base elevation of the buildings of layer `i` from the terrain: the lowest terrain height under
     /// the footprint's outer ring. Buildings whose heights come from 3D geometry keep the geometry's base.
     fn apply_terrain_to(&mut self, i: usize) {
-        let Some(terrain) = self.terrain().cloned() else {
+        let Some(terrain) = self.terrain() else {
             return;
         };
-        for f in &mut self.layers[i].features {
-            let Some(b) = &mut f.building else { continue };
-            if b.height_source == HeightSource::Geometry {
-                continue;
-            }
-            let ring_min = match &f.geometry {
-                geo_types::Geometry::Polygon(p) => p
-                    .exterior()
-                    .coords()
-                    .filter_map(|c| terrain.sample(c.x, c.y))
-                    .reduce(f64::min),
-                geo_types::Geometry::MultiPolygon(mp) => mp
-                    .iter()
-                    .flat_map(|p| p.exterior().coords())
-                    .filter_map(|c| terrain.sample(c.x, c.y))
-                    .reduce(f64::min),
-                _ => None,
+        let lowest_under = |g: &geo_types::Geometry<f64>| -> Option<f64> {
+            let rings: Vec<&geo_types::LineString<f64>> = match g {
+                geo_types::Geometry::Polygon(p) => vec![p.exterior()],
+                geo_types::Geometry::MultiPolygon(mp) => mp.iter().map(|p| p.exterior()).collect(),
+                _ => return None,
             };
-            if let Some(h) = ring_min {
+            rings
+                .into_iter()
+                .flat_map(|r| r.coords())
+                .filter_map(|c| terrain.sample(c.x, c.y))
+                .reduce(f64::min)
+        };
+        let bases: Vec<(usize, f64)> = self.layers[i]
+            .features
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                f.building
+                    .as_ref()
+                    .is_some_and(|b| b.height_source != HeightSource::Geometry)
+            })
+            .filter_map(|(j, f)| lowest_under(&f.geometry).map(|h| (j, h)))
+            .collect();
+        for (j, h) in bases {
+            if let Some(b) = &mut self.layers[i].features[j].building {
                 b.base_elevation = h;
             }
         }

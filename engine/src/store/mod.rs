@@ -9,8 +9,12 @@
 //! 8       4     format version, u32 little-endian (see FORMAT_VERSION)
 //! 12      8     payload length in bytes, u64 LE
 //! 20      4     CRC-32 of the payload, u32 LE
-//! 24      n     payload: the Scene, bincode 2 (standard configuration) through serde
+//! 24      n     payload (all integers little-endian):
+//!               u64 head length, head: the Scene without features (bincode 2, standard configuration)
+//!               u32 chunk count, then per chunk: u32 layer index, u64 byte length
+//!               the chunks: each a bincode Vec<Feature> of up to FEATURES_PER_CHUNK features, in layer order
 //! ```
+//! Features are chunked so that saving and loading encode and decode them on all cores.
 //! A file with a higher version than this build knows is refused with [`StoreError::NewerVersion`]; a short file
 //! with [`StoreError::Truncated`]; a checksum mismatch with [`StoreError::Corrupt`].
 //!
@@ -31,6 +35,8 @@ pub const MAGIC: &[u8; 8] = b"CTWSCENE";
 /// The format version this build writes (and the newest it reads).
 pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 24;
+/// Features per independently decoded chunk.
+pub const FEATURES_PER_CHUNK: usize = 16_384;
 
 /// Errors reading or writing a scene file.
 #[derive(Debug, Error)]
@@ -95,8 +101,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 /// # Errors
 /// [`StoreError::Io`] if the directory is not writable or the disk is full; the old file is then untouched.
 pub fn save(scene: &Scene, path: &Path) -> Result<(), StoreError> {
-    let payload = bincode::serde::encode_to_vec(scene, bincode::config::standard())
-        .map_err(|e| StoreError::Encode(e.to_string()))?;
+    let payload = encode(scene)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
@@ -131,6 +136,129 @@ pub fn save(scene: &Scene, path: &Path) -> Result<(), StoreError> {
 pub fn load(path: &Path) -> Result<Scene, StoreError> {
     let bytes = std::fs::read(path).map_err(io(path))?;
     decode(&bytes, path)
+}
+
+fn bincode_config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+/// Encodes the payload: head, chunk table, feature chunks (encoded in parallel).
+fn encode(scene: &Scene) -> Result<Vec<u8>, StoreError> {
+    use rayon::prelude::*;
+    let enc = |e: bincode::error::EncodeError| StoreError::Encode(e.to_string());
+    let head = bincode::serde::encode_to_vec(scene, bincode_config()).map_err(enc)?;
+    let jobs: Vec<(u32, &[crate::Feature])> = scene
+        .layers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            l.features
+                .chunks(FEATURES_PER_CHUNK)
+                .map(move |c| (i as u32, c))
+        })
+        .collect();
+    let chunks: Vec<(u32, Vec<u8>)> = jobs
+        .par_iter()
+        .map(|(i, c)| bincode::serde::encode_to_vec(c, bincode_config()).map(|b| (*i, b)))
+        .collect::<Result<_, _>>()
+        .map_err(enc)?;
+    let total =
+        8 + head.len() + 4 + chunks.len() * 12 + chunks.iter().map(|c| c.1.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
+    for (layer, bytes) in &chunks {
+        out.extend_from_slice(&layer.to_le_bytes());
+        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    }
+    for (_, bytes) in &chunks {
+        out.extend_from_slice(bytes);
+    }
+    Ok(out)
+}
+
+/// A little-endian reader over the payload that reports truncation instead of panicking.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or("payload ends early")?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(b))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(b))
+    }
+}
+
+/// Decodes the payload: the head, then the feature chunks in parallel.
+fn decode_payload(payload: &[u8]) -> Result<Scene, String> {
+    use rayon::prelude::*;
+    let mut cur = Cursor {
+        bytes: payload,
+        at: 0,
+    };
+    let head_len = usize::try_from(cur.u64()?).map_err(|e| e.to_string())?;
+    let head = cur.take(head_len)?;
+    let (mut scene, used): (Scene, usize) =
+        bincode::serde::decode_from_slice(head, bincode_config()).map_err(|e| e.to_string())?;
+    if used != head.len() {
+        return Err("scene head longer than the scene it holds".into());
+    }
+    let n = cur.u32()? as usize;
+    let mut table = Vec::with_capacity(n.min(1 << 20));
+    for _ in 0..n {
+        let layer = cur.u32()? as usize;
+        let len = usize::try_from(cur.u64()?).map_err(|e| e.to_string())?;
+        if layer >= scene.layers.len() {
+            return Err(format!("chunk for layer {layer} of {}", scene.layers.len()));
+        }
+        table.push((layer, len));
+    }
+    let mut slices = Vec::with_capacity(table.len());
+    for &(layer, len) in &table {
+        slices.push((layer, cur.take(len)?));
+    }
+    if cur.at != payload.len() {
+        return Err("payload longer than the scene it holds".into());
+    }
+    let decoded: Vec<(usize, Vec<crate::Feature>)> = slices
+        .par_iter()
+        .map(|(layer, bytes)| {
+            let (features, used): (Vec<crate::Feature>, usize) =
+                bincode::serde::decode_from_slice(bytes, bincode_config())
+                    .map_err(|e| e.to_string())?;
+            if used != bytes.len() {
+                return Err("feature chunk longer than its features".to_string());
+            }
+            Ok((*layer, features))
+        })
+        .collect::<Result<_, String>>()?;
+    for (layer, features) in decoded {
+        let target = &mut scene.layers[layer].features;
+        if target.is_empty() {
+            *target = features;
+        } else {
+            target.extend(features);
+        }
+    }
+    Ok(scene)
 }
 
 /// Decodes a scene from the bytes of a scene file; `path` is only used in error messages.
@@ -182,15 +310,15 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Scene, StoreError> {
             payload.len() as u64 - len
         )));
     }
-    if crc32fast::hash(payload) != crc {
+    // The checksum runs beside the decoding; a mismatch wins over any decoding error.
+    let (crc_ok, decoded) = rayon::join(
+        || crc32fast::hash(payload) == crc,
+        || decode_payload(payload),
+    );
+    if !crc_ok {
         return Err(corrupt("checksum mismatch".into()));
     }
-    let (mut scene, used): (Scene, usize) =
-        bincode::serde::decode_from_slice(payload, bincode::config::standard())
-            .map_err(|e| corrupt(e.to_string()))?;
-    if used != payload.len() {
-        return Err(corrupt("payload longer than the scene it holds".into()));
-    }
+    let mut scene = decoded.map_err(corrupt)?;
     scene.after_load();
     Ok(scene)
 }
@@ -237,6 +365,28 @@ mod tests {
         );
         // No stray temporary files.
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+    }
+
+    #[test]
+    fn many_chunks_round_trip_in_order() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("big.twin");
+        let s = crate::generate::city(2 * FEATURES_PER_CHUNK + 123, 9);
+        save(&s, &p).expect("save");
+        let back = load(&p).expect("load");
+        for (a, b) in s.layers.iter().zip(&back.layers) {
+            assert_eq!(a.features, b.features, "layer {}", a.name);
+            assert_eq!(a.network, b.network);
+        }
+        // A payload whose chunk table promises more than there is: corrupt, not a panic.
+        let mut bytes = std::fs::read(&p).expect("read");
+        let n = bytes.len();
+        bytes.truncate(n - 1000);
+        let len = (bytes.len() - HEADER_LEN) as u64;
+        bytes[12..20].copy_from_slice(&len.to_le_bytes());
+        let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+        bytes[20..24].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(decode(&bytes, &p), Err(StoreError::Corrupt { .. })));
     }
 
     #[test]
