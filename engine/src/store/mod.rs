@@ -386,7 +386,10 @@ mod tests {
         bytes[12..20].copy_from_slice(&len.to_le_bytes());
         let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
         bytes[20..24].copy_from_slice(&crc.to_le_bytes());
-        assert!(matches!(decode(&bytes, &p), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            decode(&bytes, &p),
+            Err(StoreError::Corrupt { .. })
+        ));
     }
 
     #[test]
