@@ -45,14 +45,14 @@ fn bench_load(c: &mut Criterion) {
     let kotka = dir.path().join("kotka.twin");
     store::save(&import_kotka(), &kotka).unwrap();
     g.bench_function("kotka", |b| {
-        b.iter(|| black_box(store::load(&kotka).unwrap()))
+        b.iter_with_large_drop(|| store::load(&kotka).unwrap())
     });
     for n in [10_000usize, 1_000_000] {
         let p = dir.path().join(format!("gen{n}.twin"));
         store::save(&generate::city(n, SEED), &p).unwrap();
         g.throughput(Throughput::Elements(n as u64));
         g.bench_with_input(BenchmarkId::new("generated", n), &p, |b, p| {
-            b.iter(|| black_box(store::load(p).unwrap()))
+            b.iter_with_large_drop(|| store::load(p).unwrap())
         });
     }
     g.finish();
