@@ -28,6 +28,52 @@ pub enum Command {
     Export(ExportArgs),
     /// Generate a synthetic city (a street grid with N buildings) for benchmarks, seeded.
     Generate(GenerateArgs),
+    /// Render a scene to a PNG without a window (planning-review screenshots).
+    Render(RenderArgs),
+}
+
+/// `citytwin render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// Output PNG.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Image size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// A camera saved with the scene.
+    #[arg(long, conflicts_with = "camera")]
+    pub bookmark: Option<String>,
+    /// Eye at LON,LAT,ALT (WGS 84, metres), looking along HEADING (° from north) and PITCH (° below the horizon).
+    #[arg(long, value_parser = parse_floats::<5>, allow_hyphen_values = true)]
+    pub camera: Option<[f64; 5]>,
+    /// Only these layers (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub layers: Vec<String>,
+    /// Colour by: layer, height, use, or an attribute name.
+    #[arg(long, default_value = "layer")]
+    pub color_by: String,
+    /// Save the camera used as a bookmark of this name in the scene.
+    #[arg(long)]
+    pub save_bookmark: Option<String>,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or("expected WIDTHxHEIGHT, e.g. 1920x1080")?;
+    let p = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("`{v}` is not a pixel count"))
+    };
+    let (w, h) = (p(w)?, p(h)?);
+    if !(1..=8192).contains(&w) || !(1..=8192).contains(&h) {
+        return Err("each side must be 1..=8192 pixels".into());
+    }
+    Ok((w, h))
 }
 
 /// `citytwin import`.

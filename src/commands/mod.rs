@@ -5,6 +5,7 @@ mod generate;
 mod import;
 mod info;
 mod query;
+mod render;
 
 use crate::cli::Command;
 use anyhow::Result;
@@ -20,6 +21,7 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Query(a) => query::run(a),
         Command::Export(a) => export::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Render(a) => render::run(a),
     }
 }
 

@@ -67,8 +67,28 @@ pub struct Scene {
     pub frame: SceneFrame,
     /// Layers, in import order.
     pub layers: Vec<Layer>,
+    /// Named cameras for the viewer and `render --bookmark`, sorted by name.
+    pub bookmarks: Vec<Bookmark>,
     /// The next feature id to hand out.
     next_feature_id: u64,
+}
+
+/// A named camera: an orbit around `target`.
+///
+/// # Units
+/// Local frame metres; angles in degrees (heading clockwise from north, pitch below the horizon).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bookmark {
+    /// Name.
+    pub name: String,
+    /// The point looked at, local frame `[x, y, z]`.
+    pub target: [f64; 3],
+    /// Eye distance from the target.
+    pub distance: f64,
+    /// View heading.
+    pub heading_deg: f64,
+    /// View pitch.
+    pub pitch_deg: f64,
 }
 
 impl Scene {
@@ -77,6 +97,7 @@ impl Scene {
         Scene {
             frame,
             layers: Vec::new(),
+            bookmarks: Vec::new(),
             next_feature_id: 1,
         }
     }
@@ -203,6 +224,19 @@ impl Scene {
             self.apply_terrain_to(i);
         }
         Ok(())
+    }
+
+    /// Adds or replaces the bookmark of the same name.
+    pub fn set_bookmark(&mut self, b: Bookmark) {
+        match self.bookmarks.binary_search_by(|x| x.name.cmp(&b.name)) {
+            Ok(i) => self.bookmarks[i] = b,
+            Err(i) => self.bookmarks.insert(i, b),
+        }
+    }
+
+    /// The bookmark called `name`.
+    pub fn bookmark(&self, name: &str) -> Option<&Bookmark> {
+        self.bookmarks.iter().find(|b| b.name == name)
     }
 
     /// Removes the layer called `name`.

@@ -1,0 +1,84 @@
+//! `citytwin render`: a headless frame to PNG.
+
+use super::load;
+use crate::cli::RenderArgs;
+use anyhow::{anyhow, bail, Context, Result};
+use citytwin_engine::Bookmark;
+use citytwin_viewer::{ColorBy, HeadlessRenderer, OrbitCamera};
+
+pub fn run(a: RenderArgs) -> Result<()> {
+    let mut scene = load(&a.scene)?;
+    let name = a.scene.display().to_string();
+    let r = HeadlessRenderer::new()?;
+    tracing::info!(adapter = %r.ctx.describe(), "rendering");
+    let mut prepared = r.prepare(&scene);
+    let layers = (!a.layers.is_empty()).then_some(a.layers.as_slice());
+    r.set_layers(&scene, &mut prepared, layers)
+        .with_context(|| name.clone())?;
+    r.set_color_by(&scene, &mut prepared, &ColorBy::parse(&a.color_by))
+        .with_context(|| name.clone())?;
+    let camera = if let Some(b) = &a.bookmark {
+        let bm = scene.bookmark(b).ok_or_else(|| {
+            let names: Vec<&str> = scene.bookmarks.iter().map(|b| b.name.as_str()).collect();
+            anyhow!(
+                "{name}: no bookmark `{b}` (the scene has: {})",
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            )
+        })?;
+        OrbitCamera {
+            target: bm.target,
+            distance: bm.distance,
+            heading_deg: bm.heading_deg,
+            pitch_deg: bm.pitch_deg,
+            fov_y_deg: 45.0,
+        }
+    } else if let Some([lon, lat, alt, heading, pitch]) = a.camera {
+        let (x, y) = scene
+            .frame
+            .to_local("EPSG:4326")?
+            .point(lon, lat)
+            .context("--camera")?;
+        let ground = scene.terrain().and_then(|t| t.sample(x, y)).unwrap_or(0.0);
+        if alt <= ground {
+            bail!("--camera altitude {alt} m is below the ground ({ground:.1} m)");
+        }
+        OrbitCamera::from_eye([x, y, alt], heading, pitch, ground)
+    } else {
+        r.fit_camera(&prepared, a.size)
+    };
+    let img = r.frame(&prepared, &camera, a.size)?;
+    img.save_with_format(&a.out, image::ImageFormat::Png)
+        .with_context(|| a.out.display().to_string())?;
+    println!(
+        "wrote {} ({}×{}, {})",
+        a.out.display(),
+        a.size.0,
+        a.size.1,
+        r.ctx.describe()
+    );
+    if let Some(l) = &prepared.legend {
+        println!("legend: {}", l.title);
+        for e in &l.entries {
+            println!(
+                "  #{:02x}{:02x}{:02x}  {}",
+                e.color[0], e.color[1], e.color[2], e.label
+            );
+        }
+    }
+    if let Some(bname) = &a.save_bookmark {
+        scene.set_bookmark(Bookmark {
+            name: bname.clone(),
+            target: camera.target,
+            distance: camera.distance,
+            heading_deg: camera.heading_deg,
+            pitch_deg: camera.pitch_deg,
+        });
+        citytwin_engine::store::save(&scene, &a.scene)?;
+        println!("saved bookmark {bname} in {name}");
+    }
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! Colour-by: per-feature colours from a scene property, and the legend that explains them.
+//!
+//! Colours are computed on the CPU into one RGBA value per feature slot and uploaded to the GPU colour table;
+//! changing the colour-by never rebuilds geometry. The simulation core will add time-varying quantities here
+//! (population, traffic flow, utility load) as further [`ColorBy`] variants.
+
+use crate::mesh::SceneMesh;
+use citytwin_engine::{Layer, LayerKind, NetworkKind, Scene, Value};
+use std::collections::BTreeMap;
+
+/// What decides a feature's colour.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColorBy {
+    /// Each layer in its default colour.
+    Layer,
+    /// Building height, sequential scale.
+    Height,
+    /// Building use, categorical.
+    Use,
+    /// Any attribute: numeric → sequential, text → categorical.
+    Attribute(String),
+}
+
+impl ColorBy {
+    /// Parses `layer`, `height`, `use` or an attribute name.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "layer" | "" => ColorBy::Layer,
+            "height" => ColorBy::Height,
+            "use" => ColorBy::Use,
+            other => ColorBy::Attribute(other.to_owned()),
+        }
+    }
+}
+
+/// One legend row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendEntry {
+    /// sRGB colour.
+    pub color: [u8; 4],
+    /// Label.
+    pub label: String,
+}
+
+/// A legend: a title and its rows, top to bottom.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Legend {
+    /// Title, e.g. `height (m)`.
+    pub title: String,
+    /// Rows.
+    pub entries: Vec<LegendEntry>,
+}
+
+/// A sequential scale (perceptually ordered blues → yellows), `t` in 0..=1.
+pub fn sequential(t: f64) -> [u8; 4] {
+    const STOPS: [[f64; 3]; 6] = [
+        [68.0, 1.0, 84.0],
+        [65.0, 68.0, 135.0],
+        [42.0, 120.0, 142.0],
+        [34.0, 168.0, 132.0],
+        [122.0, 209.0, 81.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let x = t * (STOPS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - i as f64;
+    let c = |k: usize| (STOPS[i][k] + f * (STOPS[i + 1][k] - STOPS[i][k])).round() as u8;
+    [c(0), c(1), c(2), 255]
+}
+
+/// A qualitative palette of 10 distinct colours, then grey for "other".
+const CATEGORICAL: [[u8; 4]; 10] = [
+    [31, 119, 180, 255],
+    [255, 127, 14, 255],
+    [44, 160, 44, 255],
+    [214, 39, 40, 255],
+    [148, 103, 189, 255],
+    [140, 86, 75, 255],
+    [227, 119, 194, 255],
+    [188, 189, 34, 255],
+    [23, 190, 207, 255],
+    [127, 127, 127, 255],
+];
+const OTHER: [u8; 4] = [190, 190, 190, 255];
+/// The ground plane.
+pub const GROUND_COLOR: [u8; 4] = [196, 198, 186, 255];
+
+/// The default colour of a layer's features.
+pub fn layer_color(layer: &Layer) -> [u8; 4] {
+    match (layer.kind, layer.network.as_ref().map(|n| n.kind)) {
+        (LayerKind::Buildings, _) => [225, 215, 198, 255],
+        (_, Some(NetworkKind::Road)) => [90, 90, 96, 255],
+        (_, Some(NetworkKind::Power)) => [240, 140, 20, 255],
+        (_, Some(NetworkKind::Water | NetworkKind::Waterway)) => [40, 120, 220, 255],
+        (_, Some(NetworkKind::Gas)) => [230, 200, 30, 255],
+        (_, Some(_)) => [120, 80, 60, 255],
+        (LayerKind::Framework, None) if layer.terrain.is_some() => [150, 170, 120, 255],
+        (LayerKind::Framework, None) => [170, 200, 150, 255],
+        (LayerKind::Infrastructure, None) => [150, 150, 160, 255],
+    }
+}
+
+/// Errors choosing a colour-by.
+#[derive(Debug, thiserror::Error)]
+pub enum ColorError {
+    /// No visible feature has the attribute.
+    #[error("no visible feature has the attribute `{0}` (try height, use, layer, or an attribute `citytwin query --json` shows)")]
+    UnknownAttribute(String),
+}
+
+fn numeric_scale(values: &[(usize, f64)], colors: &mut [[u8; 4]], title: String) -> Legend {
+    let mut sorted: Vec<f64> = values.iter().map(|v| v.1).collect();
+    sorted.sort_by(f64::total_cmp);
+    // 2nd–98th percentile, so a few outliers do not flatten the scale.
+    let lo = sorted[((sorted.len() - 1) as f64 * 0.02) as usize];
+    let hi = sorted[((sorted.len() - 1) as f64 * 0.98) as usize].max(lo + 1e-9);
+    for &(slot, v) in values {
+        colors[slot] = sequential((v - lo) / (hi - lo));
+    }
+    let entries = (0..5)
+        .rev()
+        .map(|i| {
+            let t = i as f64 / 4.0;
+            LegendEntry {
+                color: sequential(t),
+                label: format!("{:.1}", lo + t * (hi - lo)),
+            }
+        })
+        .collect();
+    Legend { title, entries }
+}
+
+fn categorical_scale(values: &[(usize, String)], colors: &mut [[u8; 4]], title: String) -> Legend {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, v) in values {
+        *counts.entry(v.as_str()).or_default() += 1;
+    }
+    let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let top: Vec<&str> = ranked.iter().take(CATEGORICAL.len()).map(|r| r.0).collect();
+    for (slot, v) in values {
+        colors[*slot] = top
+            .iter()
+            .position(|t| *t == v.as_str())
+            .map_or(OTHER, |i| CATEGORICAL[i]);
+    }
+    let mut entries: Vec<LegendEntry> = top
+        .iter()
+        .enumerate()
+        .map(|(i, t)| LegendEntry {
+            color: CATEGORICAL[i],
+            label: (*t).to_owned(),
+        })
+        .collect();
+    if ranked.len() > top.len() {
+        entries.push(LegendEntry {
+            color: OTHER,
+            label: format!("other ({})", ranked.len() - top.len()),
+        });
+    }
+    Legend { title, entries }
+}
+
+/// Colours for every slot of `mesh`, and the legend. Features the colour-by does not apply to keep their layer
+/// colour.
+///
+/// # Errors
+/// [`ColorError::UnknownAttribute`] when no feature of the visible layers has the attribute.
+pub fn compute(
+    scene: &Scene,
+    mesh: &SceneMesh,
+    by: &ColorBy,
+    visible: &[bool],
+) -> Result<(Vec<[u8; 4]>, Option<Legend>), ColorError> {
+    // Slot 0 is the ground; slot s >= 1 is mesh.slots[s - 1].
+    let mut colors: Vec<[u8; 4]> = std::iter::once(GROUND_COLOR)
+        .chain(
+            mesh.slots
+                .iter()
+                .map(|s| layer_color(&scene.layers[s.layer])),
+        )
+        .collect();
+    let shown = |slot: usize| {
+        visible
+            .get(mesh.slots[slot - 1].layer)
+            .copied()
+            .unwrap_or(true)
+    };
+    let feature = |slot: usize| {
+        let s = mesh.slots[slot - 1];
+        (
+            &scene.layers[s.layer],
+            &scene.layers[s.layer].features[s.feature],
+        )
+    };
+    let legend = match by {
+        ColorBy::Layer => {
+            let entries = scene
+                .layers
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| visible.get(*i).copied().unwrap_or(true))
+                .map(|(_, l)| LegendEntry {
+                    color: layer_color(l),
+                    label: l.name.clone(),
+                })
+                .collect();
+            Some(Legend {
+                title: "layers".into(),
+                entries,
+            })
+        }
+        ColorBy::Height => {
+            let v: Vec<(usize, f64)> = (1..mesh.slot_count())
+                .filter(|&s| shown(s))
+                .filter_map(|s| feature(s).1.building.as_ref().map(|b| (s, b.height)))
+                .collect();
+            (!v.is_empty()).then(|| numeric_scale(&v, &mut colors, "height (m)".into()))
+        }
+        ColorBy::Use => {
+            let v: Vec<(usize, String)> = (1..mesh.slot_count())
+                .filter(|&s| shown(s))
+                .filter_map(|s| {
+                    feature(s)
+                        .1
+                        .building
+                        .as_ref()
+                        .map(|b| (s, b.usage.clone().unwrap_or_else(|| "unknown".into())))
+                })
+                .collect();
+            (!v.is_empty()).then(|| categorical_scale(&v, &mut colors, "use".into()))
+        }
+        ColorBy::Attribute(name) => {
+            let mut nums = Vec::new();
+            let mut texts = Vec::new();
+            for s in (1..mesh.slot_count()).filter(|&s| shown(s)) {
+                let (l, f) = feature(s);
+                match l.attribute(f, name) {
+                    Some(Value::Int(i)) => nums.push((s, *i as f64)),
+                    Some(Value::Float(x)) if x.is_finite() => nums.push((s, *x)),
+                    Some(Value::Null) | None => {}
+                    Some(v) => texts.push((s, v.to_string())),
+                }
+            }
+            if nums.is_empty() && texts.is_empty() {
+                return Err(ColorError::UnknownAttribute(name.clone()));
+            }
+            // Mostly numbers → sequential; text that parses as numbers (OSM tags) counts as numbers.
+            let parsed: Vec<(usize, f64)> = texts
+                .iter()
+                .filter_map(|(s, t)| Value::Text(t.clone()).as_f64().map(|x| (*s, x)))
+                .collect();
+            if texts.is_empty() || parsed.len() == texts.len() {
+                nums.extend(parsed);
+                Some(numeric_scale(&nums, &mut colors, name.clone()))
+            } else {
+                Some(categorical_scale(&texts, &mut colors, name.clone()))
+            }
+        }
+    };
+    Ok((colors, legend))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequential_ends() {
+        assert_eq!(sequential(0.0), [68, 1, 84, 255]);
+        assert_eq!(sequential(1.0), [253, 231, 37, 255]);
+        assert_eq!(sequential(f64::NAN), sequential(0.0));
+        assert_ne!(sequential(0.5), sequential(0.6));
+    }
+
+    #[test]
+    fn categories_rank_by_count() {
+        let mut colors = vec![[0u8; 4]; 4];
+        let v = vec![
+            (0, "b".to_string()),
+            (1, "a".into()),
+            (2, "a".into()),
+            (3, "c".into()),
+        ];
+        let legend = categorical_scale(&v, &mut colors, "use".into());
+        assert_eq!(legend.entries[0].label, "a");
+        assert_eq!(colors[1], colors[2]);
+        assert_ne!(colors[0], colors[1]);
+    }
+}
