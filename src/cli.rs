@@ -30,6 +30,18 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Render a scene to a PNG without a window (planning-review screenshots).
     Render(RenderArgs),
+    /// Open the 3D viewer window.
+    View(ViewArgs),
+}
+
+/// `citytwin view`.
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// Close after N frames once the scene is shown (smoke tests, CI).
+    #[arg(long)]
+    pub exit_after_frames: Option<u64>,
 }
 
 /// `citytwin render`.

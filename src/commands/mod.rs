@@ -6,6 +6,7 @@ mod import;
 mod info;
 mod query;
 mod render;
+mod view;
 
 use crate::cli::Command;
 use anyhow::Result;
@@ -22,6 +23,7 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Export(a) => export::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Render(a) => render::run(a),
+        Command::View(a) => view::run(a),
     }
 }
 

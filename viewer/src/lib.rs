@@ -13,11 +13,13 @@
 //! - **colour-by**: what decides feature colours (height, use, an attribute); it rewrites only the colour table.
 //! - **MSAA**: multisample antialiasing (4 samples where the adapter allows).
 
+pub mod app;
 pub mod camera;
 pub mod colour;
 pub mod mesh;
 pub mod passes;
 pub mod renderer;
+mod ui;
 
 pub use camera::OrbitCamera;
 pub use colour::{ColorBy, Legend};
@@ -51,7 +53,7 @@ pub enum RenderError {
     Size(u32, u32),
 }
 
-/// A scene meshed and uploaded, ready for frames.
+/// A scene meshed and uploaded, ready for frames: what the desktop viewer and headless renders share.
 #[derive(Debug)]
 pub struct PreparedScene {
     /// The CPU meshes.
@@ -60,67 +62,46 @@ pub struct PreparedScene {
     pub gpu: GpuScene,
     /// Per-layer visibility.
     pub visible: Vec<bool>,
+    /// Per-layer opacity, 0..=1.
+    pub opacity: Vec<f32>,
+    /// The current colour-by.
+    pub color_by: ColorBy,
     /// The legend of the current colour-by.
     pub legend: Option<Legend>,
 }
 
-/// Renders scenes to images without a window.
-#[derive(Debug)]
-pub struct HeadlessRenderer {
-    /// Device and queue.
-    pub ctx: GpuContext,
-    /// The mesh pipeline.
-    pub pipe: MeshPipeline,
-    /// Lighting.
-    pub light: Lighting,
-}
-
-/// Output format of headless frames.
-pub const HEADLESS_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
-
-impl HeadlessRenderer {
-    /// Creates the device and pipelines (4× MSAA where supported).
-    ///
-    /// # Errors
-    /// [`RenderError::NoAdapter`].
-    pub fn new() -> Result<Self, RenderError> {
-        let ctx = GpuContext::headless()?;
-        let flags = ctx
-            .adapter
-            .get_texture_format_features(HEADLESS_FORMAT)
-            .flags;
-        let samples = if flags.sample_count_supported(4) {
-            4
-        } else {
-            1
-        };
-        let pipe = MeshPipeline::new(&ctx.device, HEADLESS_FORMAT, samples);
-        Ok(HeadlessRenderer {
-            ctx,
-            pipe,
-            light: Lighting::default(),
-        })
+impl PreparedScene {
+    /// Meshes and uploads `scene`, all layers visible and opaque, coloured by layer.
+    pub fn new(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        pipe: &MeshPipeline,
+        scene: &Scene,
+    ) -> Self {
+        Self::from_mesh(device, queue, pipe, scene, mesh::build(scene))
     }
 
-    /// Meshes and uploads `scene`, all layers visible, coloured by layer.
-    pub fn prepare(&self, scene: &Scene) -> PreparedScene {
-        let mesh = mesh::build(scene);
+    /// Uploads an already built mesh of `scene` (meshing can run on another thread).
+    pub fn from_mesh(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        pipe: &MeshPipeline,
+        scene: &Scene,
+        mesh: mesh::SceneMesh,
+    ) -> Self {
         let visible = vec![true; scene.layers.len()];
         let (colors, legend) = match colour::compute(scene, &mesh, &ColorBy::Layer, &visible) {
             Ok(c) => c,
             Err(_) => (vec![colour::GROUND_COLOR; mesh.slot_count()], None),
         };
-        let gpu = GpuScene::new(
-            &self.ctx.device,
-            &self.ctx.queue,
-            &self.pipe,
-            &mesh,
-            &colors,
-        );
+        let gpu = GpuScene::new(device, queue, pipe, &mesh, &colors);
+        let opacity = vec![1.0; scene.layers.len()];
         PreparedScene {
             mesh,
             gpu,
             visible,
+            opacity,
+            color_by: ColorBy::Layer,
             legend,
         }
     }
@@ -130,12 +111,11 @@ impl HeadlessRenderer {
     /// # Errors
     /// [`RenderError::UnknownLayer`].
     pub fn set_layers(
-        &self,
+        &mut self,
         scene: &Scene,
-        prepared: &mut PreparedScene,
         names: Option<&[String]>,
     ) -> Result<(), RenderError> {
-        prepared.visible = match names {
+        self.visible = match names {
             None => vec![true; scene.layers.len()],
             Some(names) => {
                 let mut v = vec![false; scene.layers.len()];
@@ -156,42 +136,171 @@ impl HeadlessRenderer {
         Ok(())
     }
 
-    /// Recolours by `by` (rewrites the colour table only).
+    /// Recolours by `by`, applying layer opacities (rewrites the colour table only).
     ///
     /// # Errors
     /// [`RenderError::Color`] for an attribute no visible feature has.
     pub fn set_color_by(
-        &self,
+        &mut self,
+        queue: &wgpu::Queue,
         scene: &Scene,
-        prepared: &mut PreparedScene,
         by: &ColorBy,
     ) -> Result<(), RenderError> {
-        let (colors, legend) = colour::compute(scene, &prepared.mesh, by, &prepared.visible)?;
-        prepared.gpu.set_colors(&self.ctx.queue, &colors);
-        prepared.legend = legend;
+        let (mut colors, legend) = colour::compute(scene, &self.mesh, by, &self.visible)?;
+        for (i, c) in colors.iter_mut().enumerate().skip(1) {
+            let layer = self.mesh.slots[i - 1].layer;
+            let a = self
+                .opacity
+                .get(layer)
+                .copied()
+                .unwrap_or(1.0)
+                .clamp(0.0, 1.0);
+            c[3] = (a * 255.0).round() as u8;
+        }
+        self.gpu.set_colors(queue, &colors);
+        self.color_by = by.clone();
+        self.legend = legend;
         Ok(())
     }
 
     /// A camera showing everything visible.
-    pub fn fit_camera(&self, prepared: &PreparedScene, size: (u32, u32)) -> OrbitCamera {
+    pub fn fit_camera(&self, size: (u32, u32)) -> OrbitCamera {
         let mut b = mesh::EMPTY_BOUNDS;
-        for lm in prepared
+        for lm in self
             .mesh
             .layers
             .iter()
-            .filter(|lm| prepared.visible.get(lm.layer).copied().unwrap_or(true))
+            .filter(|lm| self.visible.get(lm.layer).copied().unwrap_or(true))
         {
             for t in &lm.tiles {
                 mesh::grow(&mut b, &t.bounds);
             }
         }
         if b[0] > b[3] {
-            b = prepared.mesh.bounds;
+            b = self.mesh.bounds;
         }
-        OrbitCamera::fit(b, size.0 as f64 / size.1 as f64)
+        OrbitCamera::fit(b, size.0 as f64 / size.1.max(1) as f64)
     }
 
-    /// Renders one frame of `size` pixels from `camera`.
+    /// Renders a frame into `target` (submitted to the queue), highlighting `highlight_slot` (0: none).
+    pub fn render(
+        &self,
+        gpu: &FrameContext<'_>,
+        camera: &OrbitCamera,
+        target: &passes::Target,
+        highlight_slot: u32,
+    ) {
+        let FrameContext {
+            device,
+            queue,
+            pipe,
+            light,
+        } = *gpu;
+        let size = target.size;
+        let visible_layers = |l: usize| self.visible.get(l).copied().unwrap_or(true);
+        let tiles = self.gpu.prepare(
+            queue,
+            camera,
+            size.0 as f64 / size.1.max(1) as f64,
+            light,
+            &visible_layers,
+            highlight_slot,
+        );
+        let mut enc = device.create_command_encoder(&Default::default());
+        passes::main_pass(&mut enc, target, pipe, &self.gpu, &tiles, light.sky);
+        queue.submit([enc.finish()]);
+    }
+}
+
+/// What drawing a frame needs from the device side.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameContext<'a> {
+    /// The device.
+    pub device: &'a wgpu::Device,
+    /// Its queue.
+    pub queue: &'a wgpu::Queue,
+    /// The mesh pipeline.
+    pub pipe: &'a MeshPipeline,
+    /// Lighting.
+    pub light: &'a Lighting,
+}
+
+/// Renders scenes to images without a window.
+#[derive(Debug)]
+pub struct HeadlessRenderer {
+    /// Device and queue.
+    pub ctx: GpuContext,
+    /// The mesh pipeline.
+    pub pipe: MeshPipeline,
+    /// Lighting.
+    pub light: Lighting,
+}
+
+/// Colour format of rendered frames (headless and the viewer's 3D view).
+pub const FRAME_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+
+/// The MSAA sample count an adapter supports for [`FRAME_FORMAT`] (4, else 1).
+pub fn msaa_samples(adapter: &wgpu::Adapter) -> u32 {
+    let flags = adapter.get_texture_format_features(FRAME_FORMAT).flags;
+    if flags.sample_count_supported(4) {
+        4
+    } else {
+        1
+    }
+}
+
+impl HeadlessRenderer {
+    /// Creates the device and pipelines (4× MSAA where supported).
+    ///
+    /// # Errors
+    /// [`RenderError::NoAdapter`].
+    pub fn new() -> Result<Self, RenderError> {
+        let ctx = GpuContext::headless()?;
+        let pipe = MeshPipeline::new(&ctx.device, FRAME_FORMAT, msaa_samples(&ctx.adapter));
+        Ok(HeadlessRenderer {
+            ctx,
+            pipe,
+            light: Lighting::default(),
+        })
+    }
+
+    /// Meshes and uploads `scene`.
+    pub fn prepare(&self, scene: &Scene) -> PreparedScene {
+        PreparedScene::new(&self.ctx.device, &self.ctx.queue, &self.pipe, scene)
+    }
+
+    /// Shows only the named layers (all when `None`).
+    ///
+    /// # Errors
+    /// [`RenderError::UnknownLayer`].
+    pub fn set_layers(
+        &self,
+        scene: &Scene,
+        prepared: &mut PreparedScene,
+        names: Option<&[String]>,
+    ) -> Result<(), RenderError> {
+        prepared.set_layers(scene, names)
+    }
+
+    /// Recolours by `by`.
+    ///
+    /// # Errors
+    /// [`RenderError::Color`].
+    pub fn set_color_by(
+        &self,
+        scene: &Scene,
+        prepared: &mut PreparedScene,
+        by: &ColorBy,
+    ) -> Result<(), RenderError> {
+        prepared.set_color_by(&self.ctx.queue, scene, by)
+    }
+
+    /// A camera showing everything visible.
+    pub fn fit_camera(&self, prepared: &PreparedScene, size: (u32, u32)) -> OrbitCamera {
+        prepared.fit_camera(size)
+    }
+
+    /// Renders one frame of `size` pixels from `camera` and reads it back.
     ///
     /// # Errors
     /// [`RenderError::Size`], [`RenderError::Gpu`].
@@ -205,25 +314,13 @@ impl HeadlessRenderer {
             return Err(RenderError::Size(size.0, size.1));
         }
         let target = passes::Target::new(&self.ctx.device, &self.pipe, size);
-        let visible_layers = |l: usize| prepared.visible.get(l).copied().unwrap_or(true);
-        let tiles = prepared.gpu.prepare(
-            &self.ctx.queue,
-            camera,
-            size.0 as f64 / size.1 as f64,
-            &self.light,
-            &visible_layers,
-            0,
-        );
-        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
-        passes::main_pass(
-            &mut enc,
-            &target,
-            &self.pipe,
-            &prepared.gpu,
-            &tiles,
-            self.light.sky,
-        );
-        self.ctx.queue.submit([enc.finish()]);
+        let gpu = FrameContext {
+            device: &self.ctx.device,
+            queue: &self.ctx.queue,
+            pipe: &self.pipe,
+            light: &self.light,
+        };
+        prepared.render(&gpu, camera, &target, 0);
         passes::read_back(&self.ctx.device, &self.ctx.queue, &target.color, size)
     }
 }

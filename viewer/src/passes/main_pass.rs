@@ -21,7 +21,10 @@ impl Target {
             height: size.1,
             depth_or_array_layers: 1,
         };
-        let tex = |label, samples, format, usage| {
+        // The resolved colour can also be viewed without its sRGB suffix: egui samples it that way, as the
+        // gamma-encoded image it is.
+        let linear_view = [pipe.format.remove_srgb_suffix()];
+        let tex = |label, samples, format: wgpu::TextureFormat, usage| {
             device.create_texture(&wgpu::TextureDescriptor {
                 label: Some(label),
                 size: extent,
@@ -30,7 +33,11 @@ impl Target {
                 dimension: wgpu::TextureDimension::D2,
                 format,
                 usage,
-                view_formats: &[],
+                view_formats: if format == pipe.format && samples == 1 {
+                    &linear_view
+                } else {
+                    &[]
+                },
             })
         };
         let color = tex(

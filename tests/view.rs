@@ -1,0 +1,49 @@
+//! The desktop viewer under Xvfb: it opens, shows the scene, and exits cleanly after N frames; a broken scene
+//! exits non-zero with the file named. Needs `xvfb-run` (installed by .ci/setup) and fails without it.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+use std::process::Command;
+
+fn xvfb_view(args: &[&str]) -> std::process::Output {
+    Command::new("xvfb-run")
+        .args([
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            env!("CARGO_BIN_EXE_citytwin"),
+            "view",
+        ])
+        .args(args)
+        .output()
+        .expect("xvfb-run is installed (apt install xvfb)")
+}
+
+#[test]
+fn viewer_opens_and_exits_after_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = kotka(dir.path());
+    let out = xvfb_view(&[s(&scene), "--exit-after-frames", "5"]);
+    assert!(
+        out.status.success(),
+        "viewer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn viewer_reports_a_broken_scene() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.twin");
+    std::fs::write(&bad, b"CTWSCENE\x01\x00\x00\x00truncated").unwrap();
+    let out = xvfb_view(&[s(&bad), "--exit-after-frames", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.twin") && err.contains("truncated"),
+        "{err}"
+    );
+    let e = fails(&["view", s(&dir.path().join("missing.twin"))]);
+    assert!(e.contains("missing.twin"), "{e}");
+}

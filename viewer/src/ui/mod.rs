@@ -1,0 +1,316 @@
+//! egui panels of the viewer: layers, selection, search, measure, bookmarks, legend, and the place for the
+//! simulation's time slider and KPI charts.
+
+use crate::app::{fly_to_pub as fly_to, recolor, Loaded, Tool};
+use crate::ColorBy;
+use citytwin_engine::{Bookmark, FeatureId, Value};
+use geo::{Area, Polygon};
+use std::path::Path;
+
+fn color32(c: [u8; 4]) -> egui::Color32 {
+    egui::Color32::from_rgba_unmultiplied(c[0], c[1], c[2], 255)
+}
+
+/// The left panel.
+pub(crate) fn side_panel(
+    l: &mut Loaded,
+    ui: &mut egui::Ui,
+    path: &Path,
+    want_shot: &mut bool,
+    queue: &wgpu::Queue,
+) {
+    egui::Panel::left("citytwin-side").default_size(300.0).resizable(true).show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.heading("citytwin");
+            ui.label(format!("{} · {} features · {}", path.display(), l.scene.feature_count(), l.scene.frame.crs));
+            ui.separator();
+            layers(l, ui, queue);
+            ui.separator();
+            selection(l, ui);
+            ui.separator();
+            search(l, ui);
+            ui.separator();
+            measure(l, ui);
+            ui.separator();
+            bookmarks(l, ui, path);
+            ui.separator();
+            ui.horizontal(|ui| {
+                if ui.button("Screenshot").clicked() {
+                    *want_shot = true;
+                }
+                if ui.button("Whole city").on_hover_text("Home").clicked() {
+                    l.camera = l.home;
+                    l.dirty = true;
+                }
+            });
+            if !l.status.is_empty() {
+                ui.label(&l.status);
+            }
+            ui.separator();
+            ui.small("Drag: orbit · Shift/right-drag: pan · Wheel: zoom · WASD/arrows: pan · Q/E: turn · R/F: tilt · Home: reset");
+        });
+    });
+}
+
+fn layers(l: &mut Loaded, ui: &mut egui::Ui, queue: &wgpu::Queue) {
+    ui.strong("Layers");
+    let mut changed = false;
+    for (i, layer) in l.scene.layers.iter().enumerate() {
+        ui.horizontal(|ui| {
+            changed |= ui
+                .checkbox(&mut l.prepared.visible[i], &layer.name)
+                .changed();
+            ui.weak(format!(
+                "{} · {}",
+                layer.kind.as_str(),
+                layer.features.len()
+            ));
+        });
+        changed |= ui
+            .add(egui::Slider::new(&mut l.prepared.opacity[i], 0.0..=1.0).text("opacity"))
+            .drag_stopped();
+    }
+    ui.horizontal(|ui| {
+        ui.label("Colour by");
+        let current = l.prepared.color_by.clone();
+        let label = match &current {
+            ColorBy::Layer => "layer".to_owned(),
+            ColorBy::Height => "height".to_owned(),
+            ColorBy::Use => "use".to_owned(),
+            ColorBy::Attribute(a) => a.clone(),
+        };
+        let mut chosen = current.clone();
+        egui::ComboBox::from_id_salt("color-by")
+            .selected_text(label)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut chosen, ColorBy::Layer, "layer");
+                ui.selectable_value(&mut chosen, ColorBy::Height, "height");
+                ui.selectable_value(&mut chosen, ColorBy::Use, "use");
+            });
+        if chosen != current {
+            recolor(l, queue, chosen);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("attribute");
+        let r = ui.text_edit_singleline(&mut l.color_by_text);
+        if r.lost_focus()
+            && ui.input(|i| i.key_pressed(egui::Key::Enter))
+            && !l.color_by_text.trim().is_empty()
+        {
+            let by = ColorBy::parse(l.color_by_text.trim());
+            recolor(l, queue, by);
+        }
+    });
+    if changed {
+        let by = l.prepared.color_by.clone();
+        recolor(l, queue, by);
+    }
+}
+
+fn selection(l: &mut Loaded, ui: &mut egui::Ui) {
+    ui.strong("Selection");
+    let Some((li, fi)) = l.selected else {
+        ui.weak("Click a feature to see its attributes.");
+        return;
+    };
+    let layer = &l.scene.layers[li];
+    let f = &layer.features[fi];
+    ui.label(format!("{} · id {}", layer.name, f.id));
+    egui::Grid::new("attributes").striped(true).show(ui, |ui| {
+        if let Some(b) = &f.building {
+            ui.label("height");
+            ui.label(format!("{:.1} m ({})", b.height, b.height_source.as_str()));
+            ui.end_row();
+            ui.label("base elevation");
+            ui.label(format!("{:.1} m", b.base_elevation));
+            ui.end_row();
+        }
+        for (k, v) in layer.named_attributes(f) {
+            ui.label(k);
+            ui.label(v.to_string());
+            ui.end_row();
+        }
+    });
+    if ui.button("Clear selection").clicked() {
+        l.selected = None;
+        l.dirty = true;
+    }
+}
+
+fn search(l: &mut Loaded, ui: &mut egui::Ui) {
+    ui.strong("Search");
+    let r = ui.add(egui::TextEdit::singleline(&mut l.search).hint_text("feature id or name"));
+    if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+        let q = l.search.trim().to_lowercase();
+        l.search_results.clear();
+        if let Ok(id) = q.parse::<u64>() {
+            for (li, layer) in l.scene.layers.iter().enumerate() {
+                if let Ok(fi) = layer
+                    .features
+                    .binary_search_by_key(&FeatureId(id), |f| f.id)
+                {
+                    l.search_results.push((li, fi));
+                }
+            }
+        }
+        if !q.is_empty() {
+            'outer: for (li, layer) in l.scene.layers.iter().enumerate() {
+                for (fi, f) in layer.features.iter().enumerate() {
+                    if let Some(Value::Text(n)) = layer.attribute(f, "name") {
+                        if n.to_lowercase().contains(&q) {
+                            l.search_results.push((li, fi));
+                            if l.search_results.len() >= 50 {
+                                break 'outer;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if l.search_results.is_empty() {
+            l.status = format!("nothing found for “{}”", l.search.trim());
+        }
+    }
+    let results = l.search_results.clone();
+    for (li, fi) in results {
+        let layer = &l.scene.layers[li];
+        let f = &layer.features[fi];
+        let name = layer
+            .attribute(f, "name")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        if ui
+            .link(format!("{} {} {}", layer.name, f.id, name))
+            .clicked()
+        {
+            fly_to(l, li, fi);
+        }
+    }
+}
+
+fn measure(l: &mut Loaded, ui: &mut egui::Ui) {
+    ui.strong("Tools");
+    ui.horizontal(|ui| {
+        let before = l.tool;
+        ui.selectable_value(&mut l.tool, Tool::Select, "Select");
+        ui.selectable_value(&mut l.tool, Tool::Distance, "Distance");
+        ui.selectable_value(&mut l.tool, Tool::Area, "Area");
+        if l.tool != before {
+            l.measure.clear();
+        }
+    });
+    match l.tool {
+        Tool::Select => {}
+        Tool::Distance => {
+            let d: f64 = l
+                .measure
+                .windows(2)
+                .map(|w| ((w[1][0] - w[0][0]).powi(2) + (w[1][1] - w[0][1]).powi(2)).sqrt())
+                .sum();
+            ui.label(format!(
+                "distance: {:.1} m over {} points (click the ground)",
+                d,
+                l.measure.len()
+            ));
+        }
+        Tool::Area => {
+            let a = if l.measure.len() >= 3 {
+                let ring: Vec<(f64, f64)> = l.measure.iter().map(|p| (p[0], p[1])).collect();
+                Polygon::new(ring.into(), vec![]).unsigned_area()
+            } else {
+                0.0
+            };
+            ui.label(format!(
+                "area: {:.0} m² ({:.2} ha), {} points",
+                a,
+                a / 10_000.0,
+                l.measure.len()
+            ));
+        }
+    }
+    if !l.measure.is_empty() && ui.button("Clear points").clicked() {
+        l.measure.clear();
+    }
+}
+
+fn bookmarks(l: &mut Loaded, ui: &mut egui::Ui, path: &Path) {
+    ui.strong("Bookmarks");
+    let mut go = None;
+    for b in &l.scene.bookmarks {
+        if ui.link(&b.name).clicked() {
+            go = Some(b.clone());
+        }
+    }
+    if let Some(b) = go {
+        l.camera.target = b.target;
+        l.camera.distance = b.distance;
+        l.camera.heading_deg = b.heading_deg;
+        l.camera.pitch_deg = b.pitch_deg;
+        l.dirty = true;
+    }
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut l.bookmark_name)
+                .hint_text("name")
+                .desired_width(140.0),
+        );
+        if ui.button("Save view").clicked() && !l.bookmark_name.trim().is_empty() {
+            l.scene.set_bookmark(Bookmark {
+                name: l.bookmark_name.trim().to_owned(),
+                target: l.camera.target,
+                distance: l.camera.distance,
+                heading_deg: l.camera.heading_deg,
+                pitch_deg: l.camera.pitch_deg,
+            });
+            l.status = match citytwin_engine::store::save(&l.scene, path) {
+                Ok(()) => format!(
+                    "bookmark “{}” saved in {}",
+                    l.bookmark_name.trim(),
+                    path.display()
+                ),
+                Err(e) => format!("could not save the bookmark: {e}"),
+            };
+        }
+    });
+}
+
+/// The bottom panel: where the simulation's clock and KPI charts will live.
+pub(crate) fn bottom_panel(ui: &mut egui::Ui) {
+    egui::Panel::bottom("citytwin-time").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.add_enabled_ui(false, |ui| {
+                let _ = ui.button("Play");
+                let mut t = 8.5f32;
+                ui.add(egui::Slider::new(&mut t, 0.0..=24.0).text("time of day (h)"));
+                ui.label("speed ×1");
+            });
+            ui.weak("No simulation run loaded: the time slider and KPI charts come with `citytwin simulate`.");
+        });
+    });
+}
+
+/// The legend of the current colour scale, in the view's lower-right corner.
+pub(crate) fn legend(l: &Loaded, ui: &egui::Ui, rect: egui::Rect) {
+    let Some(legend) = &l.prepared.legend else {
+        return;
+    };
+    egui::Area::new(egui::Id::unique("citytwin-legend"))
+        .fixed_pos(egui::pos2(
+            rect.max.x - 190.0,
+            rect.max.y - 30.0 - 18.0 * (legend.entries.len() as f32 + 1.0),
+        ))
+        .show(ui.ctx(), |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.strong(&legend.title);
+                for e in &legend.entries {
+                    ui.horizontal(|ui| {
+                        let (r, _) =
+                            ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+                        ui.painter().rect_filled(r, 2.0, color32(e.color));
+                        ui.label(&e.label);
+                    });
+                }
+            });
+        });
+}
