@@ -70,6 +70,9 @@ pub struct RenderArgs {
     /// Save the camera used as a bookmark of this name in the scene.
     #[arg(long)]
     pub save_bookmark: Option<String>,
+    /// Leave out the legend and caption.
+    #[arg(long)]
+    pub no_legend: bool,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {

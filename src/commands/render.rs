@@ -50,7 +50,31 @@ pub fn run(a: RenderArgs) -> Result<()> {
     } else {
         r.fit_camera(&prepared, a.size)
     };
-    let img = r.frame(&prepared, &camera, a.size)?;
+    let img = if a.no_legend {
+        r.frame(&prepared, &camera, a.size)?
+    } else {
+        let sources: Vec<String> = scene
+            .layers
+            .iter()
+            .map(|l| l.source.format.clone())
+            .collect();
+        let osm = if sources.iter().any(|s| s.starts_with("OSM")) {
+            " · map data © OpenStreetMap contributors (ODbL)"
+        } else {
+            ""
+        };
+        let file = a
+            .scene
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        r.frame_annotated(
+            &prepared,
+            &camera,
+            a.size,
+            &format!("citytwin · {file} · {}{osm}", scene.frame.crs),
+        )?
+    };
     img.save_with_format(&a.out, image::ImageFormat::Png)
         .with_context(|| a.out.display().to_string())?;
     println!(

@@ -323,4 +323,37 @@ impl HeadlessRenderer {
         prepared.render(&gpu, camera, &target, 0);
         passes::read_back(&self.ctx.device, &self.ctx.queue, &target.color, size)
     }
+
+    /// Like [`Self::frame`], with the legend of the current colour-by and `caption` drawn over the image (what a
+    /// planning-review screenshot shows).
+    ///
+    /// # Errors
+    /// As [`Self::frame`].
+    pub fn frame_annotated(
+        &self,
+        prepared: &PreparedScene,
+        camera: &OrbitCamera,
+        size: (u32, u32),
+        caption: &str,
+    ) -> Result<image::RgbaImage, RenderError> {
+        if !(1..=8192).contains(&size.0) || !(1..=8192).contains(&size.1) {
+            return Err(RenderError::Size(size.0, size.1));
+        }
+        let target = passes::Target::new(&self.ctx.device, &self.pipe, size);
+        let gpu = FrameContext {
+            device: &self.ctx.device,
+            queue: &self.ctx.queue,
+            pipe: &self.pipe,
+            light: &self.light,
+        };
+        prepared.render(&gpu, camera, &target, 0);
+        passes::draw_overlay(
+            &self.ctx.device,
+            &self.ctx.queue,
+            &target,
+            prepared.legend.as_ref(),
+            caption,
+        );
+        passes::read_back(&self.ctx.device, &self.ctx.queue, &target.color, size)
+    }
 }

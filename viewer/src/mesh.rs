@@ -343,6 +343,49 @@ fn feature_piece(layer: &Layer, f: &Feature, terrain: Option<&Terrain>) -> Piece
     p
 }
 
+/// Markers at the nodes of utility networks (not roads, whose junctions are everywhere): pylons for power lines,
+/// small posts for pipes and others. A marker takes the colour slot of its first edge.
+fn node_markers(l: &Layer, first_slot: u32, terrain: Option<&Terrain>) -> Vec<(u32, Piece)> {
+    let Some(net) = &l.network else {
+        return Vec::new();
+    };
+    if net.kind == NetworkKind::Road {
+        return Vec::new();
+    }
+    let mut edge_of = vec![None; net.nodes.len()];
+    for e in &net.edges {
+        for n in [e.from, e.to] {
+            edge_of[n.0 as usize].get_or_insert(e.feature);
+        }
+    }
+    let (half, height) = if net.kind == NetworkKind::Power {
+        (1.0, POWER_LINE_Z)
+    } else {
+        (1.2, 2.0)
+    };
+    net.nodes
+        .iter()
+        .zip(edge_of)
+        .filter_map(|(n, fid)| {
+            let fi = l.features.binary_search_by_key(&fid?, |f| f.id).ok()?;
+            let [x, y] = n.position;
+            let sq = Polygon::new(
+                LineString::from(vec![
+                    (x - half, y - half),
+                    (x + half, y - half),
+                    (x + half, y + half),
+                    (x - half, y + half),
+                ]),
+                vec![],
+            );
+            let g = ground_at(terrain, x, y);
+            let mut p = Piece::default();
+            prism(&mut p, &sq, g, g + height);
+            Some((first_slot + fi as u32, p))
+        })
+        .collect()
+}
+
 /// The terrain grid as a mesh (decimated to at most 512 × 512 vertices), in one piece.
 fn terrain_piece(t: &Terrain) -> Piece {
     let mut p = Piece::default();
@@ -468,6 +511,8 @@ pub fn build(scene: &Scene) -> SceneMesh {
                 .filter(|(_, p)| !p.idx.is_empty())
                 .collect()
         };
+        let mut pieces = pieces;
+        pieces.extend(node_markers(l, first, terrain));
         let mut tiles: BTreeMap<(i64, i64), TileMesh> = BTreeMap::new();
         for (slot, p) in &pieces {
             let key = tile_key(p);

@@ -253,9 +253,19 @@ impl eframe::App for ViewerApp {
                 let text = stage.lock().map(|s| s.clone()).unwrap_or_default();
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.centered_and_justified(|ui| {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label(format!("Loading {} — {text}…", self.path.display()));
+                        ui.vertical_centered(|ui| {
+                            ui.label(format!("Loading {}", self.path.display()));
+                            let frac = if text.starts_with("meshing") {
+                                0.6
+                            } else {
+                                0.2
+                            };
+                            ui.add(
+                                egui::ProgressBar::new(frac)
+                                    .animate(true)
+                                    .desired_width(360.0)
+                                    .text(format!("{text}…")),
+                            );
                         });
                     });
                 });

@@ -22,19 +22,31 @@ impl GpuContext {
     /// # Errors
     /// [`RenderError::NoAdapter`] when no graphics adapter is usable.
     pub fn headless() -> Result<Self, RenderError> {
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-        if std::env::var_os("WGPU_BACKEND").is_none() {
-            desc.backends = wgpu::Backends::VULKAN | wgpu::Backends::GL;
+        let chosen = std::env::var_os("WGPU_BACKEND").is_some();
+        // Vulkan first (a GPU, or lavapipe); GL through EGL only when Vulkan has no adapter.
+        let tries: &[wgpu::Backends] = if chosen {
+            &[wgpu::Backends::all()]
+        } else {
+            &[wgpu::Backends::VULKAN, wgpu::Backends::GL]
+        };
+        let mut errors = Vec::new();
+        for &backends in tries {
+            let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+            if !chosen {
+                desc.backends = backends;
+            }
+            let instance = wgpu::Instance::new(desc);
+            match pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                force_fallback_adapter: false,
+                compatible_surface: None,
+                apply_limit_buckets: false,
+            })) {
+                Ok(adapter) => return Self::with_adapter(instance, adapter),
+                Err(e) => errors.push(format!("{backends:?}: {e}")),
+            }
         }
-        let instance = wgpu::Instance::new(desc);
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            force_fallback_adapter: false,
-            compatible_surface: None,
-            apply_limit_buckets: false,
-        }))
-        .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
-        Self::with_adapter(instance, adapter)
+        Err(RenderError::NoAdapter(errors.join("; ")))
     }
 
     /// A device on a given adapter.

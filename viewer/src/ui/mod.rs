@@ -7,10 +7,6 @@ use citytwin_engine::{Bookmark, FeatureId, Value};
 use geo::{Area, Polygon};
 use std::path::Path;
 
-fn color32(c: [u8; 4]) -> egui::Color32 {
-    egui::Color32::from_rgba_unmultiplied(c[0], c[1], c[2], 255)
-}
-
 /// The left panel.
 pub(crate) fn side_panel(
     l: &mut Loaded,
@@ -296,21 +292,13 @@ pub(crate) fn legend(l: &Loaded, ui: &egui::Ui, rect: egui::Rect) {
         return;
     };
     egui::Area::new(egui::Id::unique("citytwin-legend"))
+        .fade_in(false)
         .fixed_pos(egui::pos2(
             rect.max.x - 190.0,
             rect.max.y - 30.0 - 18.0 * (legend.entries.len() as f32 + 1.0),
         ))
         .show(ui.ctx(), |ui| {
-            egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.strong(&legend.title);
-                for e in &legend.entries {
-                    ui.horizontal(|ui| {
-                        let (r, _) =
-                            ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
-                        ui.painter().rect_filled(r, 2.0, color32(e.color));
-                        ui.label(&e.label);
-                    });
-                }
-            });
+            egui::Frame::popup(ui.style())
+                .show(ui, |ui| crate::passes::legend_contents(ui, legend));
         });
 }
