@@ -192,4 +192,13 @@ fn render_errors() {
             .code(),
         Some(2)
     );
+    // A backend this build does not have: no adapter, a clear error, exit 1.
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_citytwin"))
+        .args(["render", s(&scene), "--out", s(&out)])
+        .env("WGPU_BACKEND", "metal")
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&r.stderr);
+    assert!(e.contains("no usable graphics adapter"), "{e}");
 }
