@@ -310,18 +310,7 @@ impl HeadlessRenderer {
         camera: &OrbitCamera,
         size: (u32, u32),
     ) -> Result<image::RgbaImage, RenderError> {
-        if !(1..=8192).contains(&size.0) || !(1..=8192).contains(&size.1) {
-            return Err(RenderError::Size(size.0, size.1));
-        }
-        let target = passes::Target::new(&self.ctx.device, &self.pipe, size);
-        let gpu = FrameContext {
-            device: &self.ctx.device,
-            queue: &self.ctx.queue,
-            pipe: &self.pipe,
-            light: &self.light,
-        };
-        prepared.render(&gpu, camera, &target, 0);
-        passes::read_back(&self.ctx.device, &self.ctx.queue, &target.color, size)
+        self.render_and_read(prepared, camera, size, None)
     }
 
     /// Like [`Self::frame`], with the legend of the current colour-by and `caption` drawn over the image (what a
@@ -336,24 +325,31 @@ impl HeadlessRenderer {
         size: (u32, u32),
         caption: &str,
     ) -> Result<image::RgbaImage, RenderError> {
+        self.render_and_read(prepared, camera, size, Some(caption))
+    }
+
+    fn render_and_read(
+        &self,
+        prepared: &PreparedScene,
+        camera: &OrbitCamera,
+        size: (u32, u32),
+        caption: Option<&str>,
+    ) -> Result<image::RgbaImage, RenderError> {
         if !(1..=8192).contains(&size.0) || !(1..=8192).contains(&size.1) {
             return Err(RenderError::Size(size.0, size.1));
         }
-        let target = passes::Target::new(&self.ctx.device, &self.pipe, size);
+        let (device, queue) = (&self.ctx.device, &self.ctx.queue);
+        let target = passes::Target::new(device, &self.pipe, size);
         let gpu = FrameContext {
-            device: &self.ctx.device,
-            queue: &self.ctx.queue,
+            device,
+            queue,
             pipe: &self.pipe,
             light: &self.light,
         };
         prepared.render(&gpu, camera, &target, 0);
-        passes::draw_overlay(
-            &self.ctx.device,
-            &self.ctx.queue,
-            &target,
-            prepared.legend.as_ref(),
-            caption,
-        );
-        passes::read_back(&self.ctx.device, &self.ctx.queue, &target.color, size)
+        if let Some(caption) = caption {
+            passes::draw_overlay(device, queue, &target, prepared.legend.as_ref(), caption);
+        }
+        passes::read_back(device, queue, &target.color, size)
     }
 }
