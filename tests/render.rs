@@ -202,3 +202,40 @@ fn render_errors() {
     let e = String::from_utf8_lossy(&r.stderr);
     assert!(e.contains("no usable graphics adapter"), "{e}");
 }
+
+/// The GL fallback (llvmpipe through EGL) draws the same city as Vulkan, up to antialiasing differences.
+#[test]
+fn gl_fallback_renders_the_same_city() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = kotka_scene(dir.path());
+    let vk = dir.path().join("vk.png");
+    ok(&["render", s(&scene), "--out", s(&vk), "--size", "640x360"]);
+    let gl = dir.path().join("gl.png");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_citytwin"))
+        .args(["render", s(&scene), "--out", s(&gl), "--size", "640x360"])
+        .env("WGPU_BACKEND", "gl")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "GL render failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Gl"),
+        "it really used GL"
+    );
+    let (a, b) = (
+        image::open(&vk).unwrap().to_rgba8(),
+        image::open(&gl).unwrap().to_rgba8(),
+    );
+    let differ = a
+        .pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p.0.iter().zip(q.0.iter()).any(|(x, y)| x.abs_diff(*y) > 24))
+        .count();
+    assert!(
+        differ * 10 < (640 * 360),
+        "{differ} pixels differ between Vulkan and GL"
+    );
+}

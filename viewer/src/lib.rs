@@ -339,7 +339,7 @@ impl HeadlessRenderer {
             return Err(RenderError::Size(size.0, size.1));
         }
         let (device, queue) = (&self.ctx.device, &self.ctx.queue);
-        let target = passes::Target::new(device, &self.pipe, size);
+        let target = passes::Target::new(device, &self.pipe, size, false);
         let gpu = FrameContext {
             device,
             queue,

@@ -53,7 +53,7 @@ fn main() {
             .flat_map(|l| &l.tiles)
             .map(|t| t.indices.len() / 3)
             .sum();
-        let target = Target::new(&r.ctx.device, &r.pipe, SIZE);
+        let target = Target::new(&r.ctx.device, &r.pipe, SIZE, false);
         let overview = prepared.fit_camera(SIZE);
         let mut street: OrbitCamera = overview;
         street.distance = 400.0;

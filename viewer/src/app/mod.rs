@@ -161,9 +161,20 @@ impl ViewerApp {
         );
         let resized = l.target.as_ref().is_none_or(|(t, _)| t.size != size);
         if resized {
-            let t = Target::new(&rs.device, &self.pipe, size);
+            // egui samples the frame as the gamma-encoded image it is: a non-sRGB view of it, where the adapter
+            // allows views in other formats (not on GL, where the colours then come out a little dark).
+            let linear = rs
+                .adapter
+                .get_downlevel_capabilities()
+                .flags
+                .contains(wgpu::DownlevelFlags::VIEW_FORMATS);
+            let t = Target::new(&rs.device, &self.pipe, size, linear);
             let view = t.color.create_view(&wgpu::TextureViewDescriptor {
-                format: Some(FRAME_FORMAT.remove_srgb_suffix()),
+                format: Some(if linear {
+                    FRAME_FORMAT.remove_srgb_suffix()
+                } else {
+                    FRAME_FORMAT
+                }),
                 ..Default::default()
             });
             let mut r = rs.renderer.write();
@@ -217,7 +228,7 @@ impl ViewerApp {
             return Err(RenderError::Gpu("no scene".into()));
         };
         let size = l.target.as_ref().map_or((1920, 1080), |t| t.0.size);
-        let target = Target::new(&rs.device, &self.pipe, size);
+        let target = Target::new(&rs.device, &self.pipe, size, false);
         let slot = l
             .selected
             .map_or(0, |(li, fi)| l.prepared.mesh.slot_of(li, fi));

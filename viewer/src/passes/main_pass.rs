@@ -14,16 +14,21 @@ pub struct Target {
 }
 
 impl Target {
-    /// A target of `size` for `pipe`'s format and sample count.
-    pub fn new(device: &wgpu::Device, pipe: &MeshPipeline, size: (u32, u32)) -> Self {
+    /// A target of `size` for `pipe`'s format and sample count. With `linear_view`, the resolved colour can also
+    /// be viewed without its sRGB suffix (what egui samples in the window); it needs the adapter's
+    /// `DownlevelFlags::VIEW_FORMATS`, which GL lacks.
+    pub fn new(
+        device: &wgpu::Device,
+        pipe: &MeshPipeline,
+        size: (u32, u32),
+        linear_view: bool,
+    ) -> Self {
         let extent = wgpu::Extent3d {
             width: size.0,
             height: size.1,
             depth_or_array_layers: 1,
         };
-        // The resolved colour can also be viewed without its sRGB suffix: egui samples it that way, as the
-        // gamma-encoded image it is.
-        let linear_view = [pipe.format.remove_srgb_suffix()];
+        let linear_formats = [pipe.format.remove_srgb_suffix()];
         let tex = |label, samples, format: wgpu::TextureFormat, usage| {
             device.create_texture(&wgpu::TextureDescriptor {
                 label: Some(label),
@@ -33,8 +38,8 @@ impl Target {
                 dimension: wgpu::TextureDimension::D2,
                 format,
                 usage,
-                view_formats: if format == pipe.format && samples == 1 {
-                    &linear_view
+                view_formats: if linear_view && format == pipe.format && samples == 1 {
+                    &linear_formats
                 } else {
                     &[]
                 },
