@@ -4,7 +4,7 @@
 //! into an offscreen MSAA target (the same passes as headless rendering) shown as an egui image. The viewer
 //! reads the scene and never writes the simulation; it writes the scene file only to save bookmarks.
 
-mod interaction;
+pub(crate) mod interaction;
 
 use crate::camera::OrbitCamera;
 use crate::mesh::{self, SceneMesh};
@@ -48,6 +48,28 @@ pub(crate) struct Loaded {
     pub color_by_text: String,
     pub status: String,
     pub shots: u32,
+}
+
+impl Loaded {
+    /// Renders the current view, with the selection highlighted, into `target`.
+    fn draw(
+        &self,
+        rs: &egui_wgpu::RenderState,
+        pipe: &MeshPipeline,
+        light: &Lighting,
+        target: &Target,
+    ) {
+        let slot = self
+            .selected
+            .map_or(0, |(li, fi)| self.prepared.mesh.slot_of(li, fi));
+        let gpu = FrameContext {
+            device: &rs.device,
+            queue: &rs.queue,
+            pipe,
+            light,
+        };
+        self.prepared.render(&gpu, &self.camera, target, slot);
+    }
 }
 
 enum State {
@@ -206,16 +228,7 @@ impl ViewerApp {
         interaction::handle(l, ui, &response, rect);
         if l.dirty {
             if let Some((t, _)) = &l.target {
-                let slot = l
-                    .selected
-                    .map_or(0, |(li, fi)| l.prepared.mesh.slot_of(li, fi));
-                let gpu = FrameContext {
-                    device: &rs.device,
-                    queue: &rs.queue,
-                    pipe: &self.pipe,
-                    light: &self.light,
-                };
-                l.prepared.render(&gpu, &l.camera, t, slot);
+                l.draw(rs, &self.pipe, &self.light, t);
             }
             l.dirty = false;
         }
@@ -229,16 +242,7 @@ impl ViewerApp {
         };
         let size = l.target.as_ref().map_or((1920, 1080), |t| t.0.size);
         let target = Target::new(&rs.device, &self.pipe, size, false);
-        let slot = l
-            .selected
-            .map_or(0, |(li, fi)| l.prepared.mesh.slot_of(li, fi));
-        let gpu = FrameContext {
-            device: &rs.device,
-            queue: &rs.queue,
-            pipe: &self.pipe,
-            light: &self.light,
-        };
-        l.prepared.render(&gpu, &l.camera, &target, slot);
+        l.draw(rs, &self.pipe, &self.light, &target);
         let img = passes::read_back(&rs.device, &rs.queue, &target.color, size)?;
         let stem = self
             .path
@@ -360,11 +364,6 @@ pub fn run(path: &Path, opts: ViewOptions) -> Result<(), RenderError> {
         return Err(RenderError::Gpu(msg));
     }
     Ok(())
-}
-
-/// Flies the camera to a feature and selects it.
-pub(crate) fn fly_to_pub(l: &mut Loaded, layer: usize, feature: usize) {
-    interaction::fly_to(l, layer, feature);
 }
 
 /// Re-applies the colour-by after a visibility or opacity change, reporting errors in the status line.

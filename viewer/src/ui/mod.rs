@@ -1,7 +1,8 @@
 //! egui panels of the viewer: layers, selection, search, measure, bookmarks, legend, and the place for the
 //! simulation's time slider and KPI charts.
 
-use crate::app::{fly_to_pub as fly_to, recolor, Loaded, Tool};
+use crate::app::interaction::fly_to;
+use crate::app::{recolor, Loaded, Tool};
 use crate::ColorBy;
 use citytwin_engine::{Bookmark, FeatureId, Value};
 use geo::{Area, Polygon};
