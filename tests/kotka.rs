@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use citytwin_engine::{spatial, store, HeightSource, Value};
+use citytwin_engine::{spatial, store, HeightSource, LinkId, RoadClass, Value};
 use common::*;
 use geo::{CoordsIter, Distance, Euclidean, Intersects};
 use std::collections::BTreeSet;
@@ -71,16 +71,39 @@ fn imports_all_buildings_and_the_road_graph() {
     // Junctions are shared: far fewer nodes than 2 per edge, and the graph is mostly one component.
     assert!(net.nodes.len() < net.edges.len() * 2);
     assert!(net.connected_components() < 10);
+    let road = |e: &citytwin_engine::Edge| e.props.road().cloned().unwrap();
     let motorway = net
         .edges
         .iter()
-        .find(|e| e.props.class == "motorway")
+        .find(|e| road(e).class == RoadClass::Motorway)
         .unwrap();
     assert_eq!(
-        motorway.props.oneway,
-        citytwin_engine::Oneway::Forward,
-        "motorways are oneway"
+        (road(motorway).lanes_forward, road(motorway).lanes_backward),
+        (2, 0),
+        "motorways are oneway, two lanes by default"
     );
+    // Footways and cycleways are in the graph but carry no cars: they have no car links.
+    let links = net.links();
+    let footway = net
+        .edges
+        .iter()
+        .find(|e| road(e).class == RoadClass::Footway)
+        .unwrap();
+    assert!(
+        !links.allowed(LinkId::new(footway.id, false))
+            && !links.allowed(LinkId::new(footway.id, true))
+    );
+    let residential = net
+        .edges
+        .iter()
+        .filter(|e| road(e).class == RoadClass::Residential)
+        .count();
+    assert!(residential > 50);
+    for l in links.iter() {
+        assert_eq!(net.link_from(l), net.link_to(l.reverse()));
+        assert!(links.out(net.link_from(l)).contains(&l));
+        assert!(links.inn(net.link_to(l)).contains(&l));
+    }
 
     let power = scene.layer("power").unwrap();
     assert!(power
@@ -89,7 +112,7 @@ fn imports_all_buildings_and_the_road_graph() {
         .unwrap()
         .edges
         .iter()
-        .any(|e| e.props.voltage_v == Some(110_000.0)));
+        .any(|e| matches!(&e.props, citytwin_engine::EdgeProps::Power(p) if p.voltage_v == Some(110_000.0))));
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn viewer_opens_and_exits_after_frames() {
 fn viewer_reports_a_broken_scene() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.twin");
-    std::fs::write(&bad, b"CTWSCENE\x01\x00\x00\x00truncated").unwrap();
+    std::fs::write(&bad, b"CTWSCENE\x02\x00\x00\x00truncated").unwrap();
     let out = xvfb_view(&[s(&bad), "--exit-after-frames", "5"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -4,7 +4,7 @@
 
 use crate::{
     Building, EdgeProps, HeightSource, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind,
-    Scene, SceneFrame, Value,
+    RoadClass, RoadProps, Scene, SceneFrame, Value,
 };
 use geo_types::{Geometry, LineString, Polygon};
 use rand::{Rng, SeedableRng};
@@ -119,13 +119,10 @@ pub fn city(buildings: usize, seed: u64) -> Scene {
                     None,
                 );
                 let (na, nb) = (net.node_at(a), net.node_at(b));
-                let props = EdgeProps {
-                    class: class.into(),
-                    lanes: Some(if class == "secondary" { 4 } else { 2 }),
-                    speed_kmh: Some(if class == "secondary" { 50.0 } else { 30.0 }),
-                    ..EdgeProps::default()
-                };
-                net.add_edge(na, nb, fid, 0.0, props);
+                let mut props = RoadProps::new(RoadClass::from_osm(class));
+                props.lanes_forward = if class == "secondary" { 2 } else { 1 };
+                props.lanes_backward = props.lanes_forward;
+                net.add_edge(na, nb, fid, 0.0, EdgeProps::Road(props));
             }
         }
     }

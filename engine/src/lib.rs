@@ -35,6 +35,8 @@ mod ids;
 mod scene;
 pub mod spatial;
 pub mod store;
+pub mod time;
+pub mod timeseries;
 
-pub use ids::{EdgeId, FeatureId, NodeId};
+pub use ids::{EdgeId, FeatureId, LinkId, NodeId};
 pub use scene::*;

@@ -3,7 +3,10 @@
 //! recognised; `--height-attr`, `--levels-attr` and `--use-attr` override.
 
 use crate::ImportOptions;
-use citytwin_engine::{parse_number_prefix, Building, EdgeProps, HeightSource, Oneway, Value};
+use citytwin_engine::{
+    parse_number_prefix, Building, EdgeProps, HeightSource, Modes, NetworkKind, PipeProps,
+    PowerLineProps, RoadClass, RoadProps, Value,
+};
 
 /// Height attribute names, in order of preference (case-insensitive).
 pub const HEIGHT_KEYS: &[&str] = &[
@@ -127,32 +130,139 @@ pub fn speed_kmh(v: &Value) -> Option<f32> {
     (k > 0.0 && k < 400.0).then_some(k as f32)
 }
 
-/// Network edge properties from attributes (OSM tags or GIS fields).
-pub fn edge_props(a: &[(String, Value)], class_keys: &[&str]) -> EdgeProps {
-    let class = class_keys
+fn text(a: &[(String, Value)], key: &str) -> Option<String> {
+    a.get_attr(key)
+        .map(|v| v.to_string().trim().to_ascii_lowercase())
+}
+
+fn lanes_value(a: &[(String, Value)], key: &str) -> Option<u8> {
+    a.get_attr(key)
+        .and_then(Value::as_f64)
+        .filter(|l| *l >= 0.0 && *l < 20.0)
+        .map(|l| l as u8)
+}
+
+/// Road properties from OSM tags or GIS fields: class, lanes per direction (`lanes:forward`/`lanes:backward`,
+/// else `lanes` split by direction, else the class default), speed (`maxspeed`, else the class default), who may
+/// use it (`access`, `motor_vehicle`, `bicycle`, `foot` refine the class default) and the name.
+pub fn road_props(a: &[(String, Value)], class_keys: &[&str]) -> RoadProps {
+    let class_text = class_keys
         .iter()
         .find_map(|k| a.get_attr(k))
         .map(|v| v.to_string())
         .unwrap_or_default();
-    let oneway_implied = matches!(class.as_str(), "motorway" | "motorway_link")
-        || a.get_attr("junction").and_then(Value::as_str) == Some("roundabout");
-    let oneway = match a
-        .get_attr("oneway")
-        .map(|v| v.to_string().to_ascii_lowercase())
-    {
-        Some(s) if s == "yes" || s == "1" || s == "true" || s == "ft" => Oneway::Forward,
-        Some(s) if s == "-1" || s == "reverse" || s == "tf" => Oneway::Backward,
-        Some(s) if s == "no" || s == "0" || s == "false" => Oneway::No,
+    let class = RoadClass::from_osm(&class_text);
+    let mut r = RoadProps::new(class);
+    let oneway_implied = matches!(class, RoadClass::Motorway | RoadClass::MotorwayLink)
+        || text(a, "junction").as_deref() == Some("roundabout");
+    let oneway = match text(a, "oneway").as_deref() {
+        Some("yes" | "1" | "true" | "ft") => Oneway::Forward,
+        Some("-1" | "reverse" | "tf") => Oneway::Backward,
+        Some("no" | "0" | "false") => Oneway::Both,
         _ if oneway_implied => Oneway::Forward,
-        _ => Oneway::No,
+        _ => Oneway::Both,
     };
-    let voltage_v = a.get_attr("voltage").and_then(|v| {
-        v.to_string()
-            .split(';')
-            .filter_map(parse_number_prefix)
-            .reduce(f64::max)
-            .map(|x| x as f32)
-    });
+    let total = lanes_value(a, "lanes").filter(|l| *l >= 1);
+    let (fwd, bwd) = (
+        lanes_value(a, "lanes:forward"),
+        lanes_value(a, "lanes:backward"),
+    );
+    let default = class.default_lanes_per_direction();
+    let (mut lf, mut lb) = match (oneway, fwd, bwd, total) {
+        (Oneway::Forward, f, _, t) => (f.or(t).unwrap_or(default), 0),
+        (Oneway::Backward, _, b, t) => (0, b.or(t).unwrap_or(default)),
+        (Oneway::Both, Some(f), Some(b), _) => (f, b),
+        (Oneway::Both, Some(f), None, t) => (f, t.map_or(default, |t| t.saturating_sub(f).max(1))),
+        (Oneway::Both, None, Some(b), t) => (t.map_or(default, |t| t.saturating_sub(b).max(1)), b),
+        (Oneway::Both, None, None, Some(t)) => (t.div_ceil(2).max(1), (t / 2).max(1)),
+        (Oneway::Both, None, None, None) => (default, default),
+    };
+    if oneway == Oneway::Both {
+        lf = lf.max(1);
+        lb = lb.max(1);
+    }
+    r.lanes_forward = lf;
+    r.lanes_backward = lb;
+    if let Some(v) = a.get_attr("maxspeed").and_then(speed_kmh) {
+        r.speed_kmh = v;
+        r.speed_tagged = true;
+    }
+    let no = |k: &str| {
+        matches!(
+            text(a, k).as_deref(),
+            Some("no" | "private_no" | "agricultural")
+        )
+    };
+    let yes = |k: &str| {
+        matches!(
+            text(a, k).as_deref(),
+            Some("yes" | "designated" | "permissive")
+        )
+    };
+    if no("access") || no("motor_vehicle") || no("motorcar") || no("vehicle") {
+        r.modes = r.modes.without(Modes::CAR);
+    }
+    if no("bicycle") || no("access") && !yes("bicycle") {
+        r.modes = r.modes.without(Modes::BICYCLE);
+    } else if yes("bicycle") {
+        r.modes = r.modes.with(Modes::BICYCLE);
+    }
+    if no("foot") || no("access") && !yes("foot") {
+        r.modes = r.modes.without(Modes::FOOT);
+    } else if yes("foot") {
+        r.modes = r.modes.with(Modes::FOOT);
+    }
+    if yes("motor_vehicle") || yes("motorcar") {
+        r.modes = r.modes.with(Modes::CAR);
+    }
+    r.name = a.get_attr("name").map(|v| v.to_string());
+    r
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Oneway {
+    Both,
+    Forward,
+    Backward,
+}
+
+/// Network edge properties from attributes (OSM tags or GIS fields), typed by the network's kind.
+pub fn edge_props(kind: NetworkKind, a: &[(String, Value)], class_keys: &[&str]) -> EdgeProps {
+    let class = || {
+        class_keys
+            .iter()
+            .find_map(|k| a.get_attr(k))
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    match kind {
+        NetworkKind::Road => EdgeProps::Road(road_props(a, class_keys)),
+        NetworkKind::Power => EdgeProps::Power(PowerLineProps {
+            class: class(),
+            voltage_v: a.get_attr("voltage").and_then(|v| {
+                v.to_string()
+                    .split(';')
+                    .filter_map(parse_number_prefix)
+                    .reduce(f64::max)
+                    .map(|x| x as f32)
+            }),
+            circuits: a
+                .get_attr("circuits")
+                .and_then(Value::as_f64)
+                .filter(|c| *c >= 1.0 && *c < 100.0)
+                .map(|c| c as u8),
+        }),
+        NetworkKind::Water | NetworkKind::Gas => EdgeProps::Pipe(pipe_props(a)),
+        NetworkKind::Other
+            if a.get_attr("substance").is_some() || a.get_attr("diameter").is_some() =>
+        {
+            EdgeProps::Pipe(pipe_props(a))
+        }
+        NetworkKind::Waterway | NetworkKind::Other => EdgeProps::Other { class: class() },
+    }
+}
+
+fn pipe_props(a: &[(String, Value)]) -> PipeProps {
     let diameter_mm = a.get_attr("diameter").and_then(|v| {
         let x = v.as_f64()?;
         let unit = v.to_string().trim().to_ascii_lowercase();
@@ -167,18 +277,10 @@ pub fn edge_props(a: &[(String, Value)], class_keys: &[&str]) -> EdgeProps {
         };
         (mm > 0.0).then_some(mm as f32)
     });
-    EdgeProps {
-        class,
-        lanes: a
-            .get_attr("lanes")
-            .and_then(Value::as_f64)
-            .filter(|l| *l >= 1.0 && *l < 20.0)
-            .map(|l| l as u8),
-        speed_kmh: a.get_attr("maxspeed").and_then(speed_kmh),
-        oneway,
+    PipeProps {
         diameter_mm,
-        voltage_v,
         substance: a.get_attr("substance").map(|v| v.to_string()),
+        material: a.get_attr("material").map(|v| v.to_string()),
     }
 }
 
@@ -225,30 +327,65 @@ mod tests {
 
     #[test]
     fn edge_properties() {
-        let p = edge_props(
-            &attrs(&[("highway", "motorway"), ("lanes", "3"), ("maxspeed", "120")]),
-            &["highway"],
+        let road =
+            |kv: &[(&str, &str)]| match edge_props(NetworkKind::Road, &attrs(kv), &["highway"]) {
+                EdgeProps::Road(r) => r,
+                other => panic!("{other:?}"),
+            };
+        let p = road(&[("highway", "motorway"), ("lanes", "3"), ("maxspeed", "120")]);
+        assert_eq!(p.class, RoadClass::Motorway);
+        assert_eq!(
+            (p.lanes_forward, p.lanes_backward),
+            (3, 0),
+            "motorways are oneway"
         );
-        assert_eq!(p.class, "motorway");
-        assert_eq!(p.oneway, Oneway::Forward);
-        assert_eq!(p.lanes, Some(3));
-        assert_eq!(p.speed_kmh, Some(120.0));
-        let p = edge_props(
-            &attrs(&[
-                ("highway", "residential"),
-                ("oneway", "-1"),
-                ("maxspeed", "20 mph"),
-            ]),
-            &["highway"],
-        );
-        assert_eq!(p.oneway, Oneway::Backward);
-        assert!((p.speed_kmh.unwrap_or(0.0) - 32.186).abs() < 0.01);
-        let p = edge_props(
+        assert_eq!(p.speed_kmh, 120.0);
+        assert!(p.speed_tagged);
+        let p = road(&[
+            ("highway", "residential"),
+            ("oneway", "-1"),
+            ("maxspeed", "20 mph"),
+        ]);
+        assert_eq!((p.lanes_forward, p.lanes_backward), (0, 1));
+        assert!((p.speed_kmh - 32.186).abs() < 0.01);
+        let p = road(&[("highway", "primary"), ("lanes", "3")]);
+        assert_eq!((p.lanes_forward, p.lanes_backward), (2, 1));
+        let p = road(&[
+            ("highway", "primary"),
+            ("lanes:forward", "2"),
+            ("lanes:backward", "1"),
+        ]);
+        assert_eq!((p.lanes_forward, p.lanes_backward), (2, 1));
+        let p = road(&[
+            ("highway", "secondary"),
+            ("lanes", "4"),
+            ("lanes:backward", "1"),
+        ]);
+        assert_eq!((p.lanes_forward, p.lanes_backward), (3, 1));
+        let p = road(&[("highway", "residential")]);
+        assert_eq!(p.speed_kmh, RoadClass::Residential.default_speed_kmh());
+        assert!(!p.speed_tagged);
+        let p = road(&[("highway", "footway")]);
+        assert!(!p.modes.contains(Modes::CAR) && p.modes.contains(Modes::FOOT));
+        let p = road(&[("highway", "service"), ("motor_vehicle", "no")]);
+        assert!(!p.modes.contains(Modes::CAR));
+        let p = road(&[("highway", "residential"), ("name", "Kirkkokatu")]);
+        assert_eq!(p.name.as_deref(), Some("Kirkkokatu"));
+        let EdgeProps::Power(p) = edge_props(
+            NetworkKind::Power,
             &attrs(&[("power", "line"), ("voltage", "110000;20000")]),
             &["power"],
-        );
+        ) else {
+            panic!("power line")
+        };
         assert_eq!(p.voltage_v, Some(110_000.0));
-        let p = edge_props(&attrs(&[("diameter", "200")]), &["man_made"]);
+        let EdgeProps::Pipe(p) = edge_props(
+            NetworkKind::Water,
+            &attrs(&[("diameter", "200")]),
+            &["man_made"],
+        ) else {
+            panic!("pipe")
+        };
         assert_eq!(p.diameter_mm, Some(200.0));
     }
 }

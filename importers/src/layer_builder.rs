@@ -116,7 +116,7 @@ impl LayerBuilder {
         let (Some(a), Some(b)) = (ls.0.first().copied(), ls.0.last().copied()) else {
             return;
         };
-        let props = edge_props(&attrs, class_keys(net.kind()));
+        let props = edge_props(net.kind(), &attrs, class_keys(net.kind()));
         let from = net.node_at([a.x, a.y]);
         let to = net.node_at([b.x, b.y]);
         let fid = self

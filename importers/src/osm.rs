@@ -15,7 +15,9 @@
 use crate::attrs::edge_props;
 use crate::{ImportError, ImportOptions, LayerBuilder};
 use citytwin_engine::geometry::{clean_geometry, polygon_from_rings, Cleaned};
-use citytwin_engine::{Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value};
+use citytwin_engine::{
+    Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, NodeKind, Value,
+};
 use geo::{Contains, Distance, Euclidean};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 use indicatif::ProgressBar;
@@ -206,15 +208,33 @@ pub fn import(
 
     // Pass 3: node coordinates.
     let mut coords: HashMap<i64, Coord<f64>> = HashMap::with_capacity(needed.len());
+    let mut node_kinds: HashMap<i64, NodeKind> = HashMap::new();
+    let kind_of = |k: &str, v: &str| match (k, v) {
+        ("highway", "traffic_signals") => Some(NodeKind::TrafficSignals),
+        ("power", "tower" | "pole") => Some(NodeKind::Tower),
+        ("power", "substation" | "transformer") => Some(NodeKind::Substation),
+        _ => None,
+    };
     reader(path, progress, "nodes")?
         .for_each(|e| {
-            let (id, lon, lat) = match e {
-                Element::Node(n) => (n.id(), n.lon(), n.lat()),
-                Element::DenseNode(n) => (n.id(), n.lon(), n.lat()),
+            let (id, lon, lat, kind) = match e {
+                Element::Node(n) if needed.contains(&n.id()) => (
+                    n.id(),
+                    n.lon(),
+                    n.lat(),
+                    n.tags().find_map(|(k, v)| kind_of(k, v)),
+                ),
+                Element::DenseNode(n) if needed.contains(&n.id()) => (
+                    n.id(),
+                    n.lon(),
+                    n.lat(),
+                    n.tags().find_map(|(k, v)| kind_of(k, v)),
+                ),
                 _ => return,
             };
-            if needed.contains(&id) {
-                coords.insert(id, Coord { x: lon, y: lat });
+            coords.insert(id, Coord { x: lon, y: lat });
+            if let Some(k) = kind {
+                node_kinds.insert(id, k);
             }
         })
         .map_err(|e| corrupt(path, e))?;
@@ -291,7 +311,7 @@ pub fn import(
             class,
             kind,
             &ways,
-            &coords,
+            (&coords, &node_kinds),
             source(class),
             opts,
         ));
@@ -422,7 +442,7 @@ fn network_layer(
     class: Class,
     kind: NetworkKind,
     ways: &[Way],
-    coords: &HashMap<i64, Coord<f64>>,
+    (coords, node_kinds): (&HashMap<i64, Coord<f64>>, &HashMap<i64, NodeKind>),
     source: LayerSource,
     opts: &ImportOptions,
 ) -> Layer {
@@ -471,7 +491,7 @@ fn network_layer(
                 .repair("clipped at the extract boundary (missing nodes)");
         }
         let base = attributes(&w.tags, "way", w.id);
-        let props = edge_props(&base, class_key);
+        let props = edge_props(kind, &base, class_key);
         let mut segment = 0;
         for run in &runs {
             let mut start = 0;
@@ -492,6 +512,11 @@ fn network_layer(
                         let (a, b) = (run[start], run[i]);
                         let from = net.node_by_source_id(a.0, [a.1.x, a.1.y]);
                         let to = net.node_by_source_id(b.0, [b.1.x, b.1.y]);
+                        for (osm, n) in [(a.0, from), (b.0, to)] {
+                            if let Some(k) = node_kinds.get(&osm) {
+                                net.node_mut(n).kind = *k;
+                            }
+                        }
                         let fid = layer.push_feature(c.geometry, attrs, None);
                         net.add_edge(from, to, fid, 0.0, props.clone());
                         segment += 1;

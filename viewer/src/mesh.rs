@@ -11,7 +11,7 @@
 //! - lines: ribbons, roads by lanes or class, power lines raised to pylon height.
 
 use bytemuck::{Pod, Zeroable};
-use citytwin_engine::{Feature, Layer, LayerKind, NetworkKind, Scene, Terrain};
+use citytwin_engine::{Feature, FeatureId, Layer, LayerKind, NetworkKind, Scene, Terrain};
 use geo::{orient::Direction, Orient, TriangulateEarcut};
 use geo_types::{Coord, Geometry, LineString, Polygon};
 use rayon::prelude::*;
@@ -92,6 +92,11 @@ impl SceneMesh {
     /// The slot of feature `feature` of layer `layer`.
     pub fn slot_of(&self, layer: usize, feature: usize) -> u32 {
         self.layer_first_slot[layer] + feature as u32
+    }
+
+    /// The slot of the feature with `id` in `scene` (the scene this mesh was built from).
+    pub fn slot_of_feature(&self, scene: &Scene, id: FeatureId) -> Option<u32> {
+        scene.locate(id).map(|(li, fi)| self.slot_of(li, fi))
     }
 }
 

@@ -23,7 +23,10 @@ pub use building::{Building, HeightSource, Surfaces};
 pub use feature::Feature;
 pub use frame::{FrameTransform, SceneFrame};
 pub use layer::{Layer, LayerKind, LayerReport, LayerSource};
-pub use network::{Adjacency, Edge, EdgeProps, Network, NetworkBuilder, NetworkKind, Node, Oneway};
+pub use network::{
+    Edge, EdgeProps, Links, Modes, Network, NetworkBuilder, NetworkKind, Node, NodeKind, PipeProps,
+    PowerLineProps, RoadClass, RoadProps,
+};
 pub use terrain::Terrain;
 
 use crate::crs::CrsError;
@@ -128,9 +131,25 @@ impl Scene {
 
     /// The feature with `id` and its layer.
     pub fn feature(&self, id: FeatureId) -> Option<(&Layer, &crate::Feature)> {
-        self.layers
-            .iter()
-            .find_map(|l| l.feature(id).map(|f| (l, f)))
+        self.locate(id)
+            .map(|(li, fi)| (&self.layers[li], &self.layers[li].features[fi]))
+    }
+
+    /// Where the feature with `id` is: `(layer index, feature index)`.
+    ///
+    /// # Performance
+    /// Each layer holds its features sorted by id, so this is a range check per layer and one binary search.
+    pub fn locate(&self, id: FeatureId) -> Option<(usize, usize)> {
+        self.layers.iter().enumerate().find_map(|(li, l)| {
+            let (first, last) = (l.features.first()?.id, l.features.last()?.id);
+            if id < first || id > last {
+                return None;
+            }
+            l.features
+                .binary_search_by_key(&id, |f| f.id)
+                .ok()
+                .map(|fi| (li, fi))
+        })
     }
 
     /// Total number of features.
@@ -191,12 +210,17 @@ impl Scene {
             for e in &mut net.edges {
                 e.feature = FeatureId(base + e.feature.0);
             }
+            for n in &mut net.nodes {
+                if let Some(f) = &mut n.feature {
+                    *f = FeatureId(base + f.0);
+                }
+            }
         }
         self.next_feature_id = base + max + 1;
 
-        // Measure edges in metres, now that geometry is in the frame.
+        // Measure edges in metres, now that geometry is in the frame (unless the source gave lengths).
         if let Some(net) = &mut layer.network {
-            for e in &mut net.edges {
+            for e in net.edges.iter_mut().filter(|e| !e.length_from_source) {
                 if let Some(f) = layer
                     .features
                     .binary_search_by_key(&e.feature, |f| f.id)
@@ -260,8 +284,9 @@ impl Scene {
         self.layers.iter().rev().find_map(|l| l.terrain.as_ref())
     }
 
-    /// Sets the base elevation of the buildings of layer `i` from the terrain: the lowest terrain height under
-    /// the footprint's outer ring. Buildings whose heights come from 3D geometry keep the geometry's base.
+    /// Sets the base elevation of the buildings of layer `i` from the terrain (the lowest terrain height under
+    /// the footprint's outer ring; buildings whose heights come from 3D geometry keep the geometry's base), and
+    /// the elevation of its network nodes (where the source gave none).
     fn apply_terrain_to(&mut self, i: usize) {
         let Some(terrain) = self.terrain() else {
             return;
@@ -289,9 +314,23 @@ impl Scene {
             })
             .filter_map(|(j, f)| lowest_under(&f.geometry).map(|h| (j, h)))
             .collect();
+        let node_heights: Vec<Option<f64>> = self.layers[i]
+            .network
+            .iter()
+            .flat_map(|n| &n.nodes)
+            .map(|n| terrain.sample(n.position[0], n.position[1]))
+            .collect();
+        let layer = &mut self.layers[i];
         for (j, h) in bases {
-            if let Some(b) = &mut self.layers[i].features[j].building {
+            if let Some(b) = &mut layer.features[j].building {
                 b.base_elevation = h;
+            }
+        }
+        if let Some(net) = &mut layer.network {
+            for (n, h) in net.nodes.iter_mut().zip(node_heights) {
+                if !n.elevation_from_source {
+                    n.elevation_m = h;
+                }
             }
         }
     }

@@ -25,6 +25,10 @@
 //! # Performance
 //! Loading is one read and one decode; the R-trees are not stored but bulk-loaded on first query.
 
+mod fingerprint;
+
+pub use fingerprint::fingerprint;
+
 use crate::Scene;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,7 +37,13 @@ use thiserror::Error;
 /// Magic bytes at the start of every scene file.
 pub const MAGIC: &[u8; 8] = b"CTWSCENE";
 /// The format version this build writes (and the newest it reads).
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// History: 1 — the first release; 2 — typed network edges (roads, pipes, power lines), node kinds and
+/// elevations, source lengths.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build reads. Older files are refused with [`StoreError::OlderVersion`]: their
+/// networks lack what simulations need (typed roads, lanes per direction), which only the source data can give.
+pub const OLDEST_READABLE_VERSION: u32 = 2;
 const HEADER_LEN: usize = 24;
 /// Features per independently decoded chunk.
 pub const FEATURES_PER_CHUNK: usize = 16_384;
@@ -65,6 +75,14 @@ pub enum StoreError {
         found: u32,
         /// Newest version this build reads.
         supported: u32,
+    },
+    /// Written by an older citytwin whose scene format cannot be migrated.
+    #[error("{path}: scene format version {found} was written by an older citytwin and lacks what this one needs (typed road networks); re-import this file from its sources with `citytwin import`")]
+    OlderVersion {
+        /// The file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
     },
     /// Shorter than its header says.
     #[error("{path}: scene file is truncated ({actual} of {expected} bytes)")]
@@ -288,6 +306,12 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Scene, StoreError> {
             supported: FORMAT_VERSION,
         });
     }
+    if version < OLDEST_READABLE_VERSION {
+        return Err(StoreError::OlderVersion {
+            path: path.to_owned(),
+            found: version,
+        });
+    }
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[12..20]);
     let len = u64::from_le_bytes(len_bytes);
@@ -410,6 +434,12 @@ mod tests {
         assert!(
             matches!(decode(&newer, &p), Err(StoreError::NewerVersion { found, .. }) if found == FORMAT_VERSION + 1)
         );
+
+        let mut older = bytes.clone();
+        older[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let e = decode(&older, &p).expect_err("version 1 is refused");
+        assert!(matches!(e, StoreError::OlderVersion { found: 1, .. }));
+        assert!(e.to_string().contains("re-import this file"), "{e}");
 
         let mut flipped = bytes.clone();
         let n = flipped.len();

@@ -2,6 +2,7 @@
 
 use super::{Loaded, Tool};
 use citytwin_engine::spatial::{self, Ray};
+use citytwin_engine::FeatureId;
 use glam::{DVec3, Vec4};
 
 /// The ray under a screen position, in the local frame.
@@ -41,18 +42,14 @@ pub(crate) fn ground_hit(l: &Loaded, ray: &Ray) -> Option<[f64; 3]> {
     Some(p)
 }
 
-/// The first visible feature under a ray: `(layer, feature)`.
-pub(crate) fn pick(l: &Loaded, ray: Ray) -> Option<(usize, usize)> {
-    let mut best: Option<(f64, usize, usize)> = None;
+/// The first visible feature under a ray.
+pub(crate) fn pick(l: &Loaded, ray: Ray) -> Option<FeatureId> {
+    let mut best: Option<(f64, FeatureId)> = None;
     for (li, layer) in l.scene.layers.iter().enumerate() {
         if !l.prepared.visible.get(li).copied().unwrap_or(true) || layer.terrain.is_some() {
             continue;
         }
         if let Some(hit) = spatial::ray_pick(layer, ray, 1e7) {
-            let fi = layer
-                .features
-                .binary_search_by_key(&hit.feature.id, |f| f.id)
-                .unwrap_or(0);
             // Buildings win ties with the flat features under them.
             let t = hit.t
                 - if hit.feature.building.is_some() {
@@ -61,16 +58,18 @@ pub(crate) fn pick(l: &Loaded, ray: Ray) -> Option<(usize, usize)> {
                     0.0
                 };
             if best.is_none_or(|b| t < b.0) {
-                best = Some((t, li, fi));
+                best = Some((t, hit.feature.id));
             }
         }
     }
-    best.map(|b| (b.1, b.2))
+    best.map(|b| b.1)
 }
 
-/// Flies the camera to a feature.
-pub(crate) fn fly_to(l: &mut Loaded, layer: usize, feature: usize) {
-    let f = &l.scene.layers[layer].features[feature];
+/// Flies the camera to a feature and selects it.
+pub(crate) fn fly_to(l: &mut Loaded, id: FeatureId) {
+    let Some((_, f)) = l.scene.feature(id) else {
+        return;
+    };
     if let Some(b) = f.bbox() {
         let top = f
             .building
@@ -80,7 +79,7 @@ pub(crate) fn fly_to(l: &mut Loaded, layer: usize, feature: usize) {
         l.camera.target = [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, top / 2.0];
         l.camera.distance = (diag * 2.5).max(80.0);
         l.camera.pitch_deg = l.camera.pitch_deg.clamp(30.0, 60.0);
-        l.selected = Some((layer, feature));
+        l.selected = Some(id);
         l.dirty = true;
     }
 }

@@ -11,7 +11,7 @@ use crate::mesh::{self, SceneMesh};
 use crate::passes::{self, Target};
 use crate::renderer::{Lighting, MeshPipeline};
 use crate::{msaa_samples, ColorBy, FrameContext, PreparedScene, RenderError, FRAME_FORMAT};
-use citytwin_engine::Scene;
+use citytwin_engine::{FeatureId, Scene};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
@@ -39,11 +39,11 @@ pub(crate) struct Loaded {
     pub home: OrbitCamera,
     pub target: Option<(Target, egui::TextureId)>,
     pub dirty: bool,
-    pub selected: Option<(usize, usize)>,
+    pub selected: Option<FeatureId>,
     pub tool: Tool,
     pub measure: Vec<[f64; 3]>,
     pub search: String,
-    pub search_results: Vec<(usize, usize)>,
+    pub search_results: Vec<FeatureId>,
     pub bookmark_name: String,
     pub color_by_text: String,
     pub status: String,
@@ -61,7 +61,8 @@ impl Loaded {
     ) {
         let slot = self
             .selected
-            .map_or(0, |(li, fi)| self.prepared.mesh.slot_of(li, fi));
+            .and_then(|id| self.prepared.mesh.slot_of_feature(&self.scene, id))
+            .unwrap_or(0);
         let gpu = FrameContext {
             device: &rs.device,
             queue: &rs.queue,

@@ -107,12 +107,10 @@ fn layers(l: &mut Loaded, ui: &mut egui::Ui, queue: &wgpu::Queue) {
 
 fn selection(l: &mut Loaded, ui: &mut egui::Ui) {
     ui.strong("Selection");
-    let Some((li, fi)) = l.selected else {
+    let Some((layer, f)) = l.selected.and_then(|id| l.scene.feature(id)) else {
         ui.weak("Click a feature to see its attributes.");
         return;
     };
-    let layer = &l.scene.layers[li];
-    let f = &layer.features[fi];
     ui.label(format!("{} · id {}", layer.name, f.id));
     egui::Grid::new("attributes").striped(true).show(ui, |ui| {
         if let Some(b) = &f.building {
@@ -142,21 +140,16 @@ fn search(l: &mut Loaded, ui: &mut egui::Ui) {
         let q = l.search.trim().to_lowercase();
         l.search_results.clear();
         if let Ok(id) = q.parse::<u64>() {
-            for (li, layer) in l.scene.layers.iter().enumerate() {
-                if let Ok(fi) = layer
-                    .features
-                    .binary_search_by_key(&FeatureId(id), |f| f.id)
-                {
-                    l.search_results.push((li, fi));
-                }
+            if l.scene.locate(FeatureId(id)).is_some() {
+                l.search_results.push(FeatureId(id));
             }
         }
         if !q.is_empty() {
-            'outer: for (li, layer) in l.scene.layers.iter().enumerate() {
-                for (fi, f) in layer.features.iter().enumerate() {
+            'outer: for layer in &l.scene.layers {
+                for f in &layer.features {
                     if let Some(Value::Text(n)) = layer.attribute(f, "name") {
                         if n.to_lowercase().contains(&q) {
-                            l.search_results.push((li, fi));
+                            l.search_results.push(f.id);
                             if l.search_results.len() >= 50 {
                                 break 'outer;
                             }
@@ -170,9 +163,10 @@ fn search(l: &mut Loaded, ui: &mut egui::Ui) {
         }
     }
     let results = l.search_results.clone();
-    for (li, fi) in results {
-        let layer = &l.scene.layers[li];
-        let f = &layer.features[fi];
+    for id in results {
+        let Some((layer, f)) = l.scene.feature(id) else {
+            continue;
+        };
         let name = layer
             .attribute(f, "name")
             .map(|v| v.to_string())
@@ -181,7 +175,7 @@ fn search(l: &mut Loaded, ui: &mut egui::Ui) {
             .link(format!("{} {} {}", layer.name, f.id, name))
             .clicked()
         {
-            fly_to(l, li, fi);
+            fly_to(l, id);
         }
     }
 }
