@@ -32,6 +32,53 @@ pub enum Command {
     Render(RenderArgs),
     /// Open the 3D viewer window.
     View(ViewArgs),
+    /// Simulate a day: a synthetic population and its traffic (or SUMO/CSV trips) on the scene's roads.
+    Simulate(SimulateArgs),
+    /// Compare two runs: KPI deltas, and per-link and per-building differences written to Parquet.
+    Compare(CompareArgs),
+}
+
+/// `citytwin simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The scene file.
+    pub scene: PathBuf,
+    /// The scenario (TOML); default: a weekday for the population derived from floor area.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Trips instead of the population: SUMO trips.xml or rou.xml, or CSV (id,depart,from,to[,route]).
+    #[arg(long)]
+    pub trips: Option<PathBuf>,
+    /// The run directory to write.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Replace an existing run directory.
+    #[arg(long)]
+    pub force: bool,
+    /// Random seed (default: the scenario's, else 42).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores). Results are the same for any number.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// End of the run: a time of day (08:00) or a span from the start (1h); overrides the scenario's end.
+    #[arg(long)]
+    pub end: Option<String>,
+}
+
+/// `citytwin compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base run directory.
+    pub base: PathBuf,
+    /// The run to compare with it.
+    pub other: PathBuf,
+    /// Directory for link_diff.parquet and building_diff.parquet (default: compare-BASE-vs-OTHER).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `citytwin view`.
@@ -39,6 +86,9 @@ pub enum Command {
 pub struct ViewArgs {
     /// The scene file.
     pub scene: PathBuf,
+    /// A simulation run of this scene to play on the time slider.
+    #[arg(long)]
+    pub run: Option<PathBuf>,
     /// Close after N frames once the scene is shown (smoke tests, CI).
     #[arg(long)]
     pub exit_after_frames: Option<u64>,
@@ -73,6 +123,12 @@ pub struct RenderArgs {
     /// Leave out the legend and caption.
     #[arg(long)]
     pub no_legend: bool,
+    /// A simulation run of this scene, for --time and simulated --color-by quantities.
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// The moment of the run to draw (HH:MM; default: the run's start).
+    #[arg(long, requires = "run")]
+    pub time: Option<String>,
 }
 
 fn parse_size(s: &str) -> Result<(u32, u32), String> {

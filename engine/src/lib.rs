@@ -33,6 +33,7 @@ pub mod generate;
 pub mod geometry;
 mod ids;
 mod scene;
+pub mod sim;
 pub mod spatial;
 pub mod store;
 pub mod time;

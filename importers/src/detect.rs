@@ -20,6 +20,8 @@ pub enum Format {
     GdalVector(String),
     /// A raster through GDAL, with its GDAL driver name.
     GdalRaster(String),
+    /// A SUMO road network (`.net.xml`).
+    SumoNet,
 }
 
 impl Format {
@@ -29,6 +31,7 @@ impl Format {
             Format::OsmPbf => "OSM PBF".into(),
             Format::GeoJson => "GeoJSON".into(),
             Format::CityJson => "CityJSON".into(),
+            Format::SumoNet => "SUMO network".into(),
             Format::GdalVector(d) | Format::GdalRaster(d) => d.clone(),
         }
     }
@@ -37,7 +40,9 @@ impl Format {
 /// What an extension promises, if it is one we know.
 fn expected_by_extension(path: &Path) -> Option<&'static str> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
-    Some(if name.ends_with(".osm.pbf") || name.ends_with(".pbf") {
+    Some(if name.ends_with(".net.xml") {
+        "SUMO network"
+    } else if name.ends_with(".osm.pbf") || name.ends_with(".pbf") {
         "OSM PBF"
     } else if name.ends_with(".city.json") || name.ends_with(".cityjson") {
         "CityJSON"
@@ -54,6 +59,29 @@ fn expected_by_extension(path: &Path) -> Option<&'static str> {
     } else {
         return None;
     })
+}
+
+/// A SUMO network: XML whose root element is `<net>` (after the declaration and comments, which netconvert
+/// fills with its whole configuration).
+fn xml_kind(head: &[u8]) -> Option<Format> {
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    if !t.starts_with('<') {
+        return None;
+    }
+    let mut rest = t;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("<?") {
+            rest = &r[r.find("?>")? + 2..];
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            rest = &r[r.find("-->")? + 3..];
+        } else {
+            break;
+        }
+    }
+    (rest.starts_with("<net ") || rest.starts_with("<net>") || rest.starts_with("<net\n"))
+        .then_some(Format::SumoNet)
 }
 
 fn json_kind(head: &[u8]) -> Option<Format> {
@@ -86,7 +114,7 @@ pub fn detect(path: &Path) -> Result<Format, ImportError> {
         // A directory of shapefiles, say: GDAL decides.
         return gdal_format(path);
     }
-    let mut head = vec![0u8; 4096];
+    let mut head = vec![0u8; 1 << 16];
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .map_err(io)?;
@@ -99,7 +127,9 @@ pub fn detect(path: &Path) -> Result<Format, ImportError> {
     }
     let found = if n >= 15 && head[4..6] == *b"\x0a\x09" && head[6..15] == *b"OSMHeader" {
         Format::OsmPbf
-    } else if let Some(f) = json_kind(&head) {
+    } else if let Some(f) = json_kind(&head[..n.min(4096)]) {
+        f
+    } else if let Some(f) = xml_kind(&head) {
         f
     } else {
         gdal_format(path)?
@@ -159,6 +189,13 @@ mod tests {
             Some(Format::GeoJson)
         );
         assert_eq!(json_kind(b"II*\0"), None);
+        assert_eq!(
+            xml_kind(
+                b"<?xml version=\"1.0\"?>\n<!-- netconvert\n<config/> -->\n<net version=\"1.20\">"
+            ),
+            Some(Format::SumoNet)
+        );
+        assert_eq!(xml_kind(b"<routes><trip/></routes>"), None);
     }
 
     #[test]

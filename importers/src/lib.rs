@@ -9,7 +9,8 @@
 //! - [`geojson_reader`]: GeoJSON, streamed feature by feature;
 //! - [`gdal_vector`]: every vector format GDAL reads (Shapefile, GeoPackage, FlatGeobuf, GML, KML, CSV...);
 //! - [`gdal_raster`]: DEMs (GeoTIFF or any GDAL raster) into terrain grids;
-//! - [`cityjson`]: CityJSON 1.x/2.0 buildings with their best LOD.
+//! - [`cityjson`]: CityJSON 1.x/2.0 buildings with their best LOD;
+//! - [`sumo`]: SUMO road networks (`.net.xml`) as road layers, and SUMO or CSV demand as trips.
 //!
 //! Bad features are skipped or repaired and counted per reason in each layer's report; bad files (truncated,
 //! corrupt, no CRS, wrong extension) fail the import with an [`ImportError`] naming the file.
@@ -30,6 +31,7 @@ pub mod gdal_vector;
 pub mod geojson_reader;
 mod layer_builder;
 pub mod osm;
+pub mod sumo;
 
 pub use detect::Format;
 pub use error::ImportError;
@@ -99,6 +101,7 @@ pub fn import(
         Format::CityJson => vec![cityjson::import(path, opts, progress)?],
         Format::GdalVector(_) => gdal_vector::import(path, opts, progress)?,
         Format::GdalRaster(_) => vec![gdal_raster::import(path, opts, progress)?],
+        Format::SumoNet => vec![sumo::import(path, opts, progress)?],
     };
     for l in &layers {
         citytwin_engine::crs::describe(&l.source.crs).map_err(|source| ImportError::Crs {

@@ -1,11 +1,13 @@
 //! One module per subcommand.
 
+mod compare;
 mod export;
 mod generate;
 mod import;
 mod info;
 mod query;
 mod render;
+mod simulate;
 mod view;
 
 use crate::cli::Command;
@@ -24,6 +26,8 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Generate(a) => generate::run(a),
         Command::Render(a) => render::run(a),
         Command::View(a) => view::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Compare(a) => compare::run(a),
     }
 }
 

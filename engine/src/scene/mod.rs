@@ -152,6 +152,11 @@ impl Scene {
         })
     }
 
+    /// The id the next imported feature will get (ids below it are taken or retired).
+    pub fn next_feature_id(&self) -> FeatureId {
+        FeatureId(self.next_feature_id)
+    }
+
     /// Total number of features.
     pub fn feature_count(&self) -> usize {
         self.layers.iter().map(|l| l.features.len()).sum()

@@ -571,13 +571,19 @@ pub struct Network {
     pub nodes: Vec<Node>,
     /// Edges, indexed by [`EdgeId`].
     pub edges: Vec<Edge>,
+    /// The turns the source allows, `(from link, to link)`, sorted, when it lists them (SUMO connections);
+    /// `None`: every turn between links that meet at a node.
+    pub turns: Option<Vec<(LinkId, LinkId)>>,
     #[serde(skip)]
     links: OnceLock<Links>,
 }
 
 impl PartialEq for Network {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.nodes == other.nodes && self.edges == other.edges
+        self.kind == other.kind
+            && self.nodes == other.nodes
+            && self.edges == other.edges
+            && self.turns == other.turns
     }
 }
 
@@ -588,6 +594,7 @@ impl Network {
             kind,
             nodes: Vec::new(),
             edges: Vec::new(),
+            turns: None,
             links: OnceLock::new(),
         }
     }
@@ -789,6 +796,13 @@ impl NetworkBuilder {
             props,
         });
         id
+    }
+
+    /// Sets the allowed turns (the source lists them); they are sorted and deduplicated.
+    pub fn set_turns(&mut self, mut turns: Vec<(LinkId, LinkId)>) {
+        turns.sort_unstable();
+        turns.dedup();
+        self.network.turns = Some(turns);
     }
 
     /// The finished network: nodes used by one edge become dead ends.

@@ -1,0 +1,218 @@
+//! `citytwin simulate`: one run of a scenario (or of SUMO/CSV trips) into a run directory, written whole or
+//! not at all.
+
+use super::load;
+use crate::cli::SimulateArgs;
+use anyhow::{bail, Context, Result};
+use citytwin_engine::sim::scenario::{Scenario, ScenarioSource};
+use citytwin_engine::sim::{self, Demand, Progress, RunRequest};
+use citytwin_engine::time::{Seconds, SimTime};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The progress bar and Ctrl-C flag, as the simulation sees them.
+struct CliProgress {
+    pb: ProgressBar,
+    cancel: Arc<AtomicBool>,
+    start: u32,
+}
+
+impl Progress for CliProgress {
+    fn stage(&self, name: &str, total: u64) {
+        self.pb.set_message(name.to_owned());
+        self.pb.set_length(total);
+        self.pb.set_position(0);
+    }
+    fn set(&self, done: u64) {
+        self.pb.set_position(done);
+        let clock = SimTime(self.start + done as u32);
+        self.pb.set_message(format!("traffic {clock}"));
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+fn parse_end(s: &str, start: SimTime) -> Result<SimTime> {
+    if s.contains(':') {
+        return Ok(s.parse::<SimTime>()?);
+    }
+    let span: Seconds = s.parse()?;
+    Ok(start + span)
+}
+
+/// Refuses to replace anything but an earlier run directory.
+fn check_out(out: &Path, force: bool) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !force {
+        bail!(
+            "{}: exists already; use --force to replace that run",
+            out.display()
+        );
+    }
+    if !out.join(sim::output::RUN_JSON).is_file() {
+        bail!(
+            "{}: exists and is not a citytwin run directory; not replacing it",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn run(a: SimulateArgs) -> Result<()> {
+    let scene = load(&a.scene)?;
+    let (mut scenario, source) = match &a.scenario {
+        Some(p) => Scenario::from_file(p)?,
+        None => (
+            Scenario::default_day(),
+            ScenarioSource {
+                path: "(default scenario)".into(),
+                text: String::new(),
+            },
+        ),
+    };
+    if let Some(e) = &a.end {
+        let start = *scenario.start.get_ref();
+        let end = parse_end(e, start).with_context(|| format!("--end {e}"))?;
+        if end <= start {
+            bail!("--end {e}: the end ({end}) must come after the start ({start})");
+        }
+        scenario.set_end(end);
+    }
+    let seed = a.seed.or(scenario.seed).unwrap_or(42);
+    scenario.seed = Some(seed);
+    check_out(&a.out, a.force)?;
+    let demand = match &a.trips {
+        Some(t) => {
+            let layer = sim::traffic::road_layer(
+                &scene,
+                scenario
+                    .traffic
+                    .layer
+                    .as_ref()
+                    .map(|l| l.get_ref().as_str()),
+            )
+            .with_context(|| a.scene.display().to_string())?;
+            let trips = citytwin_importers::sumo::read_trips(t, layer)?;
+            if trips.is_empty() {
+                bail!("{}: no trips", t.display());
+            }
+            Demand::Trips {
+                source: t.file_name().map_or_else(
+                    || t.display().to_string(),
+                    |f| f.to_string_lossy().into_owned(),
+                ),
+                layer: layer.name.clone(),
+                trips,
+            }
+        }
+        None => Demand::Population,
+    };
+    let req = RunRequest {
+        scene: &scene,
+        scenario,
+        source,
+        seed,
+        demand,
+    };
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let c = cancel.clone();
+        // A second Ctrl-C while stopping is left to the default handler's successor: the process ends.
+        let _ = ctrlc::set_handler(move || {
+            if c.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+        });
+    }
+    let pb = ProgressBar::new(0);
+    pb.set_style(
+        ProgressStyle::with_template("{prefix:.bold} {msg} [{bar:30}] {percent}% {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_prefix("simulate");
+    let progress = CliProgress {
+        pb,
+        cancel: cancel.clone(),
+        start: req.scenario.start.get_ref().0,
+    };
+    let pool = {
+        let mut b = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = a.threads {
+            b = b.num_threads(usize::from(n));
+        }
+        b.build().context("starting the worker threads")?
+    };
+    let result = pool.install(|| sim::run(&req, &progress));
+    progress.pb.finish_and_clear();
+    let out = match result {
+        Err(sim::SimError::Cancelled) => {
+            eprintln!("simulation stopped; {} was not written", a.out.display());
+            std::process::exit(130);
+        }
+        r => r.with_context(|| a.scene.display().to_string())?,
+    };
+    // Write into a temporary directory beside the target, then move it into place.
+    let parent = match a.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).with_context(|| parent.display().to_string())?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".citytwin-run-")
+        .tempdir_in(&parent)
+        .with_context(|| parent.display().to_string())?;
+    let scene_name = a
+        .scene
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    sim::output::write(tmp.path(), &out, &scene_name)?;
+    let tmp = tmp.keep();
+    if a.out.exists() {
+        let old = parent.join(format!(
+            ".citytwin-old-{}",
+            a.out
+                .file_name()
+                .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+        ));
+        std::fs::rename(&a.out, &old).with_context(|| a.out.display().to_string())?;
+        std::fs::rename(&tmp, &a.out).with_context(|| a.out.display().to_string())?;
+        std::fs::remove_dir_all(&old).with_context(|| old.display().to_string())?;
+    } else {
+        std::fs::rename(&tmp, &a.out).with_context(|| a.out.display().to_string())?;
+    }
+    let k = &out.kpis;
+    println!(
+        "wrote {} ({}, seed {seed}, {} threads, {:.1} s)",
+        a.out.display(),
+        out.demand,
+        out.stats.threads,
+        out.stats.total_s
+    );
+    if k.persons > 0 {
+        println!(
+            "  persons {}  trips {} (car {}, walk {}, other {})",
+            k.persons, k.trips, k.trips_car, k.trips_walk, k.trips_other
+        );
+    }
+    println!(
+        "  car trips: {} departed, {} arrived, {} still driving at the end, {} without a route",
+        k.car_trips_departed, k.car_trips_arrived, k.car_trips_unfinished, k.trips_unroutable
+    );
+    println!(
+        "  mean car trip {:.1} s over {:.0} m (free flow {:.1} s); {:.0} vehicle-km, {:.1} vehicle-hours, {:.2} h delay; {} vehicles moved on out of gridlock",
+        k.mean_car_trip_s,
+        k.mean_car_trip_m,
+        k.mean_car_free_flow_s,
+        k.vehicle_km,
+        k.vehicle_hours,
+        k.delay_hours,
+        k.moved_on_vehicles
+    );
+    Ok(())
+}
