@@ -4,7 +4,8 @@
 //! Network: every edge of function `normal` becomes one feature and one oneway edge (SUMO's opposite direction
 //! is an edge of its own), keeping its id in the attribute `sumo_id`; lanes open to passenger cars, the lane
 //! speed and the lane length (not the polyline's) carry over, and the network's connections become its allowed
-//! turns. Internal (junction) edges are left out, as SUMO's mesoscopic model leaves them out. Coordinates are
+//! turns, each with the length and speed of its way across the junction (SUMO's internal lanes, chained), so
+//! routes cross junctions as SUMO's microscopic model drives them. Internal edges are not features. Coordinates are
 //! SUMO's network coordinates minus `netOffset`, in the CRS of `projParameter` (usually UTM); `--src-crs`
 //! overrides it, and is needed when the network has no projection (`projParameter="!"`).
 //!
@@ -22,7 +23,7 @@ use crate::{ImportError, ImportOptions};
 use citytwin_engine::sim::TripSpec;
 use citytwin_engine::{
     EdgeId, EdgeProps, Layer, LayerKind, LayerSource, LinkId, Modes, NetworkBuilder, NetworkKind,
-    NodeKind, RoadClass, RoadProps, Value,
+    NodeKind, RoadClass, RoadProps, Turn, Value,
 };
 use geo_types::{Coord, Geometry, LineString};
 use indicatif::ProgressBar;
@@ -170,8 +171,11 @@ pub fn import(
     let mut proj: Option<String> = None;
     let mut junctions: BTreeMap<String, ([f64; 2], String)> = BTreeMap::new();
     let mut edges: Vec<SumoEdge> = Vec::new();
-    let mut connections: Vec<(String, String)> = Vec::new();
+    // Connections: (from, to, fromLane, via); internal lanes: id → (length, speed).
+    let mut connections: Vec<(String, String, String, Option<String>)> = Vec::new();
+    let mut internal_lanes: HashMap<String, (f64, f64)> = HashMap::new();
     let mut in_normal_edge = false;
+    let mut in_internal_edge = false;
     let mut saw_net = false;
     walk(&text, path, FMT, |name, a, line| {
         match name {
@@ -188,6 +192,7 @@ pub fn import(
                 let function = a.get("function").map_or("normal", String::as_str);
                 let id = a.get("id").cloned().ok_or("an edge without an id")?;
                 in_normal_edge = function == "normal" && !id.starts_with(':');
+                in_internal_edge = function == "internal";
                 if in_normal_edge {
                     edges.push(SumoEdge {
                         from: a
@@ -203,6 +208,13 @@ pub fn import(
                         line,
                         id,
                     });
+                }
+            }
+            "lane" if in_internal_edge => {
+                if let (Some(id), Some(len), Some(speed)) =
+                    (a.get("id"), num(a, "length")?, num(a, "speed")?)
+                {
+                    internal_lanes.insert(id.clone(), (len, speed));
                 }
             }
             "lane" if in_normal_edge => {
@@ -223,9 +235,12 @@ pub fn import(
             }
             "connection" => {
                 if let (Some(f), Some(t)) = (a.get("from"), a.get("to")) {
-                    if !f.starts_with(':') && !t.starts_with(':') {
-                        connections.push((f.clone(), t.clone()));
-                    }
+                    connections.push((
+                        f.clone(),
+                        t.clone(),
+                        a.get("fromLane").cloned().unwrap_or_default(),
+                        a.get("via").cloned(),
+                    ));
                 }
             }
             _ => {}
@@ -350,13 +365,45 @@ pub fn import(
         edge_ids.insert(e.id.clone(), id);
         progress.tick();
     }
-    let turns: Vec<(LinkId, LinkId)> = connections
+    // The way across a junction: the connection's internal lane and the internal lanes it continues on.
+    let next_via: HashMap<(&str, &str), Option<&str>> = connections
         .iter()
-        .filter_map(|(f, t)| {
-            Some((
-                LinkId::new(*edge_ids.get(f)?, false),
-                LinkId::new(*edge_ids.get(t)?, false),
-            ))
+        .filter(|c| c.0.starts_with(':'))
+        .map(|c| ((c.0.as_str(), c.2.as_str()), c.3.as_deref()))
+        .collect();
+    let crossing = |via: Option<&str>| -> (f64, f64) {
+        let (mut len, mut secs) = (0.0, 0.0);
+        let mut lane = via;
+        for _ in 0..16 {
+            let Some(l) = lane else { break };
+            let Some(&(ll, sp)) = internal_lanes.get(l) else {
+                break;
+            };
+            len += ll;
+            secs += ll / sp.max(0.1);
+            // Lane id = internal edge id + "_" + index.
+            let Some((edge, idx)) = l.rsplit_once('_') else {
+                break;
+            };
+            lane = next_via.get(&(edge, idx)).copied().flatten();
+        }
+        (len, secs)
+    };
+    let turns: Vec<Turn> = connections
+        .iter()
+        .filter(|c| !c.0.starts_with(':') && !c.1.starts_with(':'))
+        .filter_map(|(f, t, _, via)| {
+            let (len, secs) = crossing(via.as_deref());
+            Some(Turn {
+                from: LinkId::new(*edge_ids.get(f)?, false),
+                to: LinkId::new(*edge_ids.get(t)?, false),
+                length_m: len,
+                speed_kmh: if secs > 0.0 {
+                    (len / secs * 3.6) as f32
+                } else {
+                    0.0
+                },
+            })
         })
         .collect();
     net.set_turns(turns);
@@ -627,7 +674,10 @@ mod tests {
             "one lane admits cars"
         );
         assert!((r.speed_kmh - 50.0).abs() < 0.01);
-        assert_eq!(net.turns.as_ref().map(Vec::len), Some(1));
+        let turns = net.turns.as_ref().expect("turns");
+        assert_eq!(turns.len(), 1);
+        assert_eq!(turns[0].length_m, 3.0, "the internal lane's length");
+        assert!((turns[0].time_s() - 0.6).abs() < 1e-6, "3 m at 5 m/s");
         let ls = match &l.features[0].geometry {
             Geometry::LineString(ls) => ls.clone(),
             g => panic!("{g:?}"),

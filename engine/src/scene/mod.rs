@@ -25,7 +25,7 @@ pub use frame::{FrameTransform, SceneFrame};
 pub use layer::{Layer, LayerKind, LayerReport, LayerSource};
 pub use network::{
     Edge, EdgeProps, Links, Modes, Network, NetworkBuilder, NetworkKind, Node, NodeKind, PipeProps,
-    PowerLineProps, RoadClass, RoadProps,
+    PowerLineProps, RoadClass, RoadProps, Turn,
 };
 pub use terrain::Terrain;
 

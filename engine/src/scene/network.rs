@@ -457,6 +457,31 @@ impl EdgeProps {
     }
 }
 
+/// An allowed movement from one link to the next across their node, with the length and speed of the way
+/// across the junction (SUMO's internal lanes; zero where the source has none).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Turn {
+    /// The link arrived on.
+    pub from: LinkId,
+    /// The link left on.
+    pub to: LinkId,
+    /// Length across the junction, m.
+    pub length_m: f64,
+    /// Speed across the junction, km/h.
+    pub speed_kmh: f32,
+}
+
+impl Turn {
+    /// Time across the junction at its speed, seconds.
+    pub fn time_s(&self) -> f64 {
+        if self.length_m > 0.0 && self.speed_kmh > 0.0 {
+            self.length_m / (f64::from(self.speed_kmh) / 3.6)
+        } else {
+            0.0
+        }
+    }
+}
+
 /// A network edge.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
@@ -571,9 +596,9 @@ pub struct Network {
     pub nodes: Vec<Node>,
     /// Edges, indexed by [`EdgeId`].
     pub edges: Vec<Edge>,
-    /// The turns the source allows, `(from link, to link)`, sorted, when it lists them (SUMO connections);
-    /// `None`: every turn between links that meet at a node.
-    pub turns: Option<Vec<(LinkId, LinkId)>>,
+    /// The turns the source allows, sorted by `(from, to)`, when it lists them (SUMO connections); `None`:
+    /// every turn between links that meet at a node, with no length of its own.
+    pub turns: Option<Vec<Turn>>,
     #[serde(skip)]
     links: OnceLock<Links>,
 }
@@ -798,10 +823,15 @@ impl NetworkBuilder {
         id
     }
 
-    /// Sets the allowed turns (the source lists them); they are sorted and deduplicated.
-    pub fn set_turns(&mut self, mut turns: Vec<(LinkId, LinkId)>) {
-        turns.sort_unstable();
-        turns.dedup();
+    /// Sets the allowed turns (the source lists them); they are sorted, and of two turns between the same links
+    /// the shorter is kept.
+    pub fn set_turns(&mut self, mut turns: Vec<Turn>) {
+        turns.sort_by(|a, b| {
+            (a.from, a.to)
+                .cmp(&(b.from, b.to))
+                .then(a.length_m.total_cmp(&b.length_m))
+        });
+        turns.dedup_by(|b, a| a.from == b.from && a.to == b.to);
         self.network.turns = Some(turns);
     }
 

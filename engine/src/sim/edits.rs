@@ -1,7 +1,7 @@
 //! What-if edits resolved against the scene: which road edges close, which buildings go, which are added.
 //!
-//! Selectors name features by id, by SUMO edge id (attribute `sumo_id`), by name (attribute `name`) or by a
-//! polygon in `edits.crs`. A selector that matches nothing is an error naming its line in the scenario, so a
+//! Selectors name features by id, by OpenStreetMap id (attribute `osm_id`), by SUMO edge id (attribute
+//! `sumo_id`), by name (attribute `name`) or by a polygon in `edits.crs`. A selector that matches nothing is an error naming its line in the scenario, so a
 //! typo never silently simulates the base case.
 
 use super::scenario::{Scenario, ScenarioError, ScenarioSource, Selector};
@@ -56,6 +56,17 @@ fn select<'a>(
                 out.push((*l, FeatureId(id)));
             }
         }
+    } else if let Some(osm) = sel.osm_id {
+        for l in layers {
+            out.extend(
+                l.features
+                    .iter()
+                    .filter(|f| {
+                        l.attribute(f, "osm_id").and_then(Value::as_f64) == Some(osm as f64)
+                    })
+                    .map(|f| (*l, f.id)),
+            );
+        }
     } else if let Some(sumo) = &sel.sumo_edge {
         for l in layers {
             out.extend(
@@ -91,6 +102,8 @@ fn select<'a>(
 fn describe(sel: &Selector) -> String {
     if let Some(id) = sel.feature {
         format!("feature {id}")
+    } else if let Some(o) = sel.osm_id {
+        format!("OSM id {o}")
     } else if let Some(s) = &sel.sumo_edge {
         format!("SUMO edge `{s}`")
     } else if let Some(n) = &sel.name {

@@ -66,14 +66,44 @@ pub struct Kpis {
 impl Kpis {
     /// The KPIs as `(name, value)` pairs, in declaration order.
     pub fn pairs(&self) -> Vec<(String, f64)> {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(m)) => m
-                .into_iter()
-                .filter_map(|(k, v)| v.as_f64().map(|x| (k, x)))
-                .collect(),
-            _ => Vec::new(),
+        serde_json::to_string(self)
+            .ok()
+            .and_then(|s| ordered_numbers(&s).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The numeric members of a JSON object, in the order they appear.
+///
+/// # Errors
+/// The JSON error when `text` is not an object.
+pub fn ordered_numbers(text: &str) -> Result<Vec<(String, f64)>, serde_json::Error> {
+    struct Pairs(Vec<(String, f64)>);
+    impl<'de> Deserialize<'de> for Pairs {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Pairs;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("an object of KPIs")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<Pairs, A::Error> {
+                    let mut v = Vec::new();
+                    while let Some((k, x)) = m.next_entry::<String, serde_json::Value>()? {
+                        if let Some(f) = x.as_f64() {
+                            v.push((k, f));
+                        }
+                    }
+                    Ok(Pairs(v))
+                }
+            }
+            d.deserialize_map(V)
         }
     }
+    serde_json::from_str::<Pairs>(text).map(|p| p.0)
 }
 
 fn mean(sum: f64, n: u64) -> f64 {

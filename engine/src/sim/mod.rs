@@ -407,13 +407,12 @@ fn population_agenda(
         let beeline = places.distance(from, to) * modes.detour_factor;
         match route {
             Some(r) => {
+                let (len, ff) = net.route_stats(&r.links).unwrap_or((0.0, r.cost_ms));
                 a.routes.extend(&r.links);
                 t.route
                     .extend(r.links.iter().map(|&l| net.link[l as usize].0));
-                t.length_m
-                    .push(r.links.iter().map(|&l| net.length_m[l as usize]).sum());
-                t.free_flow_ms
-                    .push(r.links.iter().map(|&l| net.free_flow_ms[l as usize]).sum());
+                t.length_m.push(len);
+                t.free_flow_ms.push(ff);
                 a.offnet_ms.push(0);
             }
             None => {
@@ -456,7 +455,7 @@ fn external_agenda(
                     // A given route that uses a closed link is routed again between its ends.
                     if let Some(links) = links {
                         for w in links.windows(2) {
-                            if !net.successors(w[0]).iter().any(|s| s.0 == w[1]) {
+                            if net.turn(w[0], w[1]).is_none() {
                                 return Err(SimError::Trip {
                                     id: tr.id.clone(),
                                     message: format!(
@@ -498,15 +497,14 @@ fn external_agenda(
     for (k, (tr, r)) in trips.iter().zip(&routes).enumerate() {
         match r {
             Some(links) => {
+                let (len, ff) = net.route_stats(links).unwrap_or_default();
                 a.first_depart_ms
                     .push((tr.depart_s * 1000.0).round() as u64);
                 a.routes.extend(links);
                 t.route
                     .extend(links.iter().map(|&l| net.link[l as usize].0));
-                t.length_m
-                    .push(links.iter().map(|&l| net.length_m[l as usize]).sum());
-                t.free_flow_ms
-                    .push(links.iter().map(|&l| net.free_flow_ms[l as usize]).sum());
+                t.length_m.push(len);
+                t.free_flow_ms.push(ff);
             }
             None => {
                 // No route (closed or unknown links): the trip is not made.

@@ -469,14 +469,10 @@ impl RunDir {
             path: p.clone(),
             source,
         })?;
-        let v: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&text).map_err(|e| RunDirError::Invalid {
-                path: p.clone(),
-                detail: e.to_string(),
-            })?;
-        Ok(v.into_iter()
-            .filter_map(|(k, x)| x.as_f64().map(|f| (k, f)))
-            .collect())
+        super::kpi::ordered_numbers(&text).map_err(|e| RunDirError::Invalid {
+            path: p.clone(),
+            detail: e.to_string(),
+        })
     }
 
     /// A series table of the run (`links`, `buildings`, `cells`), `None` when the run has none; refused when it

@@ -503,6 +503,9 @@ pub struct Selector {
     /// A feature id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<u64>,
+    /// An OpenStreetMap way or relation id (attribute `osm_id`; a way split at junctions is every piece).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osm_id: Option<i64>,
     /// A SUMO edge id (roads imported from a SUMO network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sumo_edge: Option<String>,
@@ -916,6 +919,7 @@ impl Scenario {
                 let sel = s.get_ref();
                 let n = [
                     sel.feature.is_some(),
+                    sel.osm_id.is_some(),
                     sel.sumo_edge.is_some(),
                     sel.name.is_some(),
                     sel.polygon.is_some(),
@@ -927,7 +931,7 @@ impl Scenario {
                     return Err(src.error(
                         s.span(),
                         key,
-                        "each selector names exactly one of feature, sumo_edge, name, polygon",
+                        "each selector names exactly one of feature, osm_id, sumo_edge, name, polygon",
                     ));
                 }
                 if let Some(p) = &sel.polygon {

@@ -32,6 +32,27 @@ use std::collections::BTreeSet;
 /// No such link (in `RoadNet::index_of`).
 pub const NO_LINK: u32 = u32::MAX;
 
+/// A link that may follow another, and the turn between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Succ {
+    /// The next sim link.
+    pub link: u32,
+    /// Time across the junction (part of the trip), ms.
+    pub turn_ms: u32,
+    /// Length across the junction, cm.
+    pub turn_cm: u32,
+    /// Extra cost in route choice only (U-turns), ms.
+    pub penalty_ms: u32,
+}
+
+impl Succ {
+    /// The cost of taking this turn into `next` in route choice: the next link's free-flow time, the turn and
+    /// its penalty, ms.
+    pub fn route_cost(&self, next_free_flow_ms: u64) -> u64 {
+        next_free_flow_ms + u64::from(self.turn_ms) + u64::from(self.penalty_ms)
+    }
+}
+
 /// The car links of a road layer, as the traffic model uses them. Indexed by *sim link* (`0..len()`), in
 /// [`LinkId`] order.
 #[derive(Clone, Debug)]
@@ -60,10 +81,10 @@ pub struct RoadNet {
     pub storage: Vec<f64>,
     /// Free-flow time at the speed limit, ms (at least 1).
     pub free_flow_ms: Vec<u64>,
-    /// Successors of each sim link: `succ[succ_off[l]..succ_off[l + 1]]`, each `(link, extra cost ms)`.
+    /// Successors of each sim link: `succ[succ_off[l]..succ_off[l + 1]]`.
     pub succ_off: Vec<u32>,
     /// See `succ_off`.
-    pub succ: Vec<(u32, u32)>,
+    pub succ: Vec<Succ>,
     /// Whether each link belongs to the largest strongly connected part of the link graph: from such a link
     /// every other one of them can be reached and back. Buildings attach to these, so a street cut off by a
     /// oneway or a barrier does not strand its residents.
@@ -187,7 +208,7 @@ impl RoadNet {
                 .push(((free_s * 1000.0).round() as u64).max(1));
         }
         // Successors: every link leaving the end node (or only the turns the source allows), U-turns at a cost.
-        let uturn_ms = u64::from(cfg.uturn_penalty.0) * 1000;
+        let uturn_ms = (u64::from(cfg.uturn_penalty.0) * 1000).min(u64::from(u32::MAX)) as u32;
         let turns = net.turns.as_deref();
         for i in 0..r.link.len() {
             let l = r.link[i];
@@ -197,17 +218,28 @@ impl RoadNet {
                 if j == NO_LINK || j == i as u32 {
                     continue;
                 }
-                let cost = match turns {
+                let succ = match turns {
                     Some(t) => {
-                        if t.binary_search(&(l, m)).is_err() {
+                        let Ok(k) = t.binary_search_by(|x| (x.from, x.to).cmp(&(l, m))) else {
                             continue;
+                        };
+                        Succ {
+                            link: j,
+                            turn_ms: (t[k].time_s() * 1000.0).round().min(f64::from(u32::MAX))
+                                as u32,
+                            turn_cm: (t[k].length_m * 100.0).round().min(f64::from(u32::MAX))
+                                as u32,
+                            penalty_ms: 0,
                         }
-                        0
                     }
-                    None if m == l.reverse() => uturn_ms,
-                    None => 0,
+                    None => Succ {
+                        link: j,
+                        turn_ms: 0,
+                        turn_cm: 0,
+                        penalty_ms: if m == l.reverse() { uturn_ms } else { 0 },
+                    },
                 };
-                r.succ.push((j, cost.min(u64::from(u32::MAX)) as u32));
+                r.succ.push(succ);
             }
             r.succ_off.push(r.succ.len() as u32);
         }
@@ -222,8 +254,8 @@ impl RoadNet {
             petgraph::Graph::with_capacity(self.len(), self.succ.len());
         let nodes: Vec<_> = (0..self.len()).map(|_| g.add_node(())).collect();
         for (l, node) in nodes.iter().enumerate() {
-            for &(m, _) in self.successors(l as u32) {
-                g.add_edge(*node, nodes[m as usize], ());
+            for s in self.successors(l as u32) {
+                g.add_edge(*node, nodes[s.link as usize], ());
             }
         }
         let parts = petgraph::algo::kosaraju_scc(&g);
@@ -250,9 +282,31 @@ impl RoadNet {
         self.link.is_empty()
     }
 
-    /// Successors of sim link `l`: `(link, extra cost ms)`.
-    pub fn successors(&self, l: u32) -> &[(u32, u32)] {
+    /// Successors of sim link `l`.
+    pub fn successors(&self, l: u32) -> &[Succ] {
         &self.succ[self.succ_off[l as usize] as usize..self.succ_off[l as usize + 1] as usize]
+    }
+
+    /// The turn from `a` into `b`, if `b` may follow `a`.
+    pub fn turn(&self, a: u32, b: u32) -> Option<&Succ> {
+        self.successors(a).iter().find(|s| s.link == b)
+    }
+
+    /// Length (m) and free-flow time (ms) of a route of sim links, junctions included; `None` when a link does
+    /// not follow its predecessor.
+    pub fn route_stats(&self, route: &[u32]) -> Option<(f64, u64)> {
+        let mut len = 0.0;
+        let mut ms = 0u64;
+        for (i, &l) in route.iter().enumerate() {
+            len += self.length_m[l as usize];
+            ms += self.free_flow_ms[l as usize];
+            if i > 0 {
+                let t = self.turn(route[i - 1], l)?;
+                len += f64::from(t.turn_cm) / 100.0;
+                ms += u64::from(t.turn_ms);
+            }
+        }
+        Some((len, ms))
     }
 
     /// The sim link of a network link, if cars may use it.
@@ -289,8 +343,8 @@ mod tests {
         assert_eq!(some.len(), all.len() - 2);
         assert_eq!(some.sim_link(LinkId::new(EdgeId(0), false)), None);
         for l in 0..some.len() as u32 {
-            for &(m, _) in some.successors(l) {
-                assert_eq!(some.from[m as usize], some.to[l as usize]);
+            for s in some.successors(l) {
+                assert_eq!(some.from[s.link as usize], some.to[l as usize]);
             }
         }
     }

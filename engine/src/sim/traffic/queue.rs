@@ -157,9 +157,11 @@ struct LinkOut {
     inserted: Vec<(u32, u64)>,
 }
 
-fn exit_time(st: &Statics<'_>, link: u32, trip: u32, entry_ms: u64) -> u64 {
+/// When a vehicle that entered `link` at `entry_ms` (after crossing a junction in `turn_ms`) may leave it.
+fn exit_time(st: &Statics<'_>, link: u32, trip: u32, entry_ms: u64, turn_ms: u32) -> u64 {
     let f = f64::from(st.agenda.speed_factor[trip as usize]).max(0.1);
-    entry_ms + ((st.net.free_flow_ms[link as usize] as f64 / f).round() as u64).max(1)
+    let t = (st.net.free_flow_ms[link as usize] + u64::from(turn_ms)) as f64 / f;
+    entry_ms + (t.round() as u64).max(1)
 }
 
 /// When a move processed at the tick ending `now` happens, for something ready at `ready` (≤ `now`): on time if
@@ -220,7 +222,7 @@ fn link_step(st: &Statics<'_>, link: u32, s: &mut LinkState, tick: u32) -> LinkO
             trip,
             pos: 0,
             entered_ms: entry,
-            exit_ms: exit_time(st, link, trip, entry),
+            exit_ms: exit_time(st, link, trip, entry, 0),
         });
         out.inserted.push((trip, entry));
     }
@@ -231,8 +233,8 @@ fn link_step(st: &Statics<'_>, link: u32, s: &mut LinkState, tick: u32) -> LinkO
 /// A node's decisions for one tick.
 #[derive(Default)]
 struct NodeOut {
-    /// `(from link, to link, moved on)`, in the order to apply.
-    moves: Vec<(u32, u32, bool)>,
+    /// `(from link, to link, moved on, turn time ms)`, in the order to apply.
+    moves: Vec<(u32, u32, bool, u32)>,
     /// `(link, blocked since)` updates.
     blocked: Vec<(u32, u64)>,
 }
@@ -278,7 +280,8 @@ fn node_step(
                 && s.blocked_since != NEVER
                 && now.saturating_sub(s.blocked_since) >= params.stuck_ms;
             if fits || stuck {
-                out.moves.push((l, next, !fits));
+                let turn_ms = st.net.turn(l, next).map_or(0, |t| t.turn_ms);
+                out.moves.push((l, next, !fits, turn_ms));
                 match added.iter_mut().find(|a| a.0 == next) {
                     Some(a) => a.1 += 1,
                     None => added.push((next, 1)),
@@ -481,7 +484,7 @@ pub fn simulate(
             nodes.iter().map(decide).collect()
         };
         for d in decisions {
-            for (from, to, moved_on) in d.moves {
+            for (from, to, moved_on, turn_ms) in d.moves {
                 let Some(v) = states[from as usize].buffer.pop_front() else {
                     continue;
                 };
@@ -492,7 +495,7 @@ pub fn simulate(
                     f.exited += 1;
                     f.tt_sum_ms += entry - v.entered_ms;
                 }
-                let exit = exit_time(&st, to, v.trip, entry);
+                let exit = exit_time(&st, to, v.trip, entry, turn_ms);
                 let t = &mut states[to as usize];
                 t.used += 1;
                 t.entered += 1;

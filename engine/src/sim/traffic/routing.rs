@@ -27,7 +27,7 @@ impl std::fmt::Debug for Router {
 pub struct Route {
     /// Sim links, first to last.
     pub links: Vec<u32>,
-    /// Free-flow travel time including the first link and turn penalties, ms.
+    /// Route-choice cost: free-flow time including the first link, junctions and turn penalties, ms.
     pub cost_ms: u64,
 }
 
@@ -37,9 +37,9 @@ impl Router {
         let n = net.len();
         let mut g = InputGraph::new();
         for l in 0..n as u32 {
-            for &(m, extra) in net.successors(l) {
-                let w = net.free_flow_ms[m as usize] + u64::from(extra);
-                g.add_edge(l as usize, m as usize, w as usize);
+            for s in net.successors(l) {
+                let w = s.route_cost(net.free_flow_ms[s.link as usize]);
+                g.add_edge(l as usize, s.link as usize, w as usize);
             }
         }
         // A sentinel node past the last link makes the graph's node count cover every link, even links with no
@@ -106,8 +106,9 @@ mod tests {
             if l == to {
                 return Some(d);
             }
-            for &(m, extra) in net.successors(l) {
-                let nd = d + net.free_flow_ms[m as usize] + u64::from(extra);
+            for s in net.successors(l) {
+                let m = s.link;
+                let nd = d + s.route_cost(net.free_flow_ms[m as usize]);
                 if nd < dist[m as usize] {
                     dist[m as usize] = nd;
                     heap.push(std::cmp::Reverse((nd, m)));
@@ -133,7 +134,7 @@ mod tests {
             assert_eq!(r.links.first(), Some(&a));
             assert_eq!(r.links.last(), Some(&b));
             for w in r.links.windows(2) {
-                assert!(net.successors(w[0]).iter().any(|s| s.0 == w[1]));
+                assert!(net.turn(w[0], w[1]).is_some());
             }
         }
         assert!(router.route(&mut calc, &[(u32::MAX, 0)], &[0]).is_none());
