@@ -3,6 +3,7 @@
 use super::load;
 use crate::cli::RenderArgs;
 use anyhow::{anyhow, bail, Context, Result};
+use citytwin_engine::time::SimTime;
 use citytwin_engine::Bookmark;
 use citytwin_viewer::{ColorBy, HeadlessRenderer, OrbitCamera};
 
@@ -15,6 +16,19 @@ pub fn run(a: RenderArgs) -> Result<()> {
     let layers = (!a.layers.is_empty()).then_some(a.layers.as_slice());
     r.set_layers(&scene, &mut prepared, layers)
         .with_context(|| name.clone())?;
+    if let Some(dir) = &a.run {
+        r.load_run(&scene, &mut prepared, dir)?;
+        if let Some(t) = &a.time {
+            let t: SimTime = t.parse().with_context(|| format!("--time {t}"))?;
+            let run = prepared.run.as_ref().map(|r| (r.start, r.end));
+            if let Some((s, e)) = run {
+                if t < s || t > e {
+                    bail!("--time {t} is outside the run ({s} to {e})");
+                }
+            }
+            r.set_time(&scene, &mut prepared, t)?;
+        }
+    }
     r.set_color_by(&scene, &mut prepared, &ColorBy::parse(&a.color_by))
         .with_context(|| name.clone())?;
     let camera = if let Some(b) = &a.bookmark {
@@ -68,11 +82,16 @@ pub fn run(a: RenderArgs) -> Result<()> {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let run = prepared
+            .run
+            .as_ref()
+            .map(|r| format!(" · run {} at {}", r.label(), prepared.time))
+            .unwrap_or_default();
         r.frame_annotated(
             &prepared,
             &camera,
             a.size,
-            &format!("citytwin · {file} · {}{osm}", scene.frame.crs),
+            &format!("citytwin · {file}{run} · {}{osm}", scene.frame.crs),
         )?
     };
     img.save_with_format(&a.out, image::ImageFormat::Png)

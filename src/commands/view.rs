@@ -9,10 +9,14 @@ pub fn run(a: ViewArgs) -> Result<()> {
     if !a.scene.is_file() {
         bail!("{}: no such scene file", a.scene.display());
     }
+    if let Some(r) = &a.run {
+        citytwin_engine::sim::output::RunDir::open(r)?;
+    }
     app::run(
         &a.scene,
         ViewOptions {
             exit_after_frames: a.exit_after_frames,
+            run: a.run.clone(),
         },
     )?;
     Ok(())

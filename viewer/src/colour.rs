@@ -1,10 +1,15 @@
 //! Colour-by: per-feature colours from a scene property, and the legend that explains them.
 //!
 //! Colours are computed on the CPU into one RGBA value per feature slot and uploaded to the GPU colour table;
-//! changing the colour-by never rebuilds geometry. The simulation core will add time-varying quantities here
-//! (population, traffic flow, utility load) as further [`ColorBy`] variants.
+//! changing the colour-by never rebuilds geometry. Numbers become a *scalar field*: one value per slot and a
+//! domain, mapped onto the sequential scale. For attributes the domain spans the values' 2nd–98th percentile;
+//! for simulated quantities ([`ColorBy::Simulated`], from a [`crate::run::RunView`]) it is fixed over the whole
+//! run, so moving the time slider only looks values up and colours compare across time. Live observations will
+//! feed the same path.
 
 use crate::mesh::SceneMesh;
+use crate::run::{Quantity, RunView};
+use citytwin_engine::time::SimTime;
 use citytwin_engine::{Layer, LayerKind, NetworkKind, Scene, Value};
 use std::collections::BTreeMap;
 
@@ -19,16 +24,33 @@ pub enum ColorBy {
     Use,
     /// Any attribute: numeric → sequential, text → categorical.
     Attribute(String),
+    /// A simulated quantity of the loaded run, at the current time.
+    Simulated(Quantity),
 }
 
 impl ColorBy {
-    /// Parses `layer`, `height`, `use` or an attribute name.
+    /// Parses `layer`, `height`, `use`, a simulated quantity (`occupancy`, `link_volume`, `link_flow`,
+    /// `link_speed`, `link_density`, `link_vc`) or an attribute name.
     pub fn parse(s: &str) -> Self {
         match s {
             "layer" | "" => ColorBy::Layer,
             "height" => ColorBy::Height,
             "use" => ColorBy::Use,
-            other => ColorBy::Attribute(other.to_owned()),
+            other => match Quantity::ALL.iter().find(|q| q.name() == other) {
+                Some(q) => ColorBy::Simulated(*q),
+                None => ColorBy::Attribute(other.to_owned()),
+            },
+        }
+    }
+
+    /// The name [`Self::parse`] reads.
+    pub fn name(&self) -> String {
+        match self {
+            ColorBy::Layer => "layer".into(),
+            ColorBy::Height => "height".into(),
+            ColorBy::Use => "use".into(),
+            ColorBy::Attribute(a) => a.clone(),
+            ColorBy::Simulated(q) => q.name().into(),
         }
     }
 }
@@ -111,6 +133,52 @@ pub enum ColorError {
     /// No visible feature has the attribute.
     #[error("no visible feature has the attribute `{0}` (try height, use, layer, or an attribute `citytwin query --json` shows)")]
     UnknownAttribute(String),
+    /// A simulated quantity without a run.
+    #[error("`{0}` is a simulated quantity: load a run (--run DIR) to colour by it")]
+    NoRun(String),
+    /// The run lacks the quantity.
+    #[error(transparent)]
+    Run(#[from] crate::run::RunError),
+}
+
+/// Fills `colors` from a scalar field: `values[i]` belongs to slot `slots[i]`; `NaN` leaves the slot as it is.
+pub fn fill_scalar(slots: &[u32], values: &[f32], domain: (f32, f32), colors: &mut [[u8; 4]]) {
+    let (lo, hi) = (
+        f64::from(domain.0),
+        f64::from(domain.1).max(f64::from(domain.0) + 1e-9),
+    );
+    for (&s, &v) in slots.iter().zip(values) {
+        if v.is_finite() {
+            if let Some(c) = colors.get_mut(s as usize) {
+                *c = sequential((f64::from(v) - lo) / (hi - lo));
+            }
+        }
+    }
+}
+
+/// The legend of a sequential scale over `domain`, top to bottom in five steps, with `decimals` digits; `open_top`
+/// marks the top value as a floor (values above the domain take its colour).
+fn scalar_legend(domain: (f32, f32), title: String, decimals: usize, open_top: bool) -> Legend {
+    let (lo, hi) = (
+        f64::from(domain.0),
+        f64::from(domain.1).max(f64::from(domain.0) + 1e-9),
+    );
+    let entries = (0..5)
+        .rev()
+        .map(|i| {
+            let t = i as f64 / 4.0;
+            LegendEntry {
+                color: sequential(t),
+                label: format!(
+                    "{}{:.*}",
+                    if open_top && i == 4 { "≥ " } else { "" },
+                    decimals,
+                    lo + t * (hi - lo)
+                ),
+            }
+        })
+        .collect();
+    Legend { title, entries }
 }
 
 fn numeric_scale(values: &[(usize, f64)], colors: &mut [[u8; 4]], title: String) -> Legend {
@@ -119,20 +187,11 @@ fn numeric_scale(values: &[(usize, f64)], colors: &mut [[u8; 4]], title: String)
     // 2nd–98th percentile, so a few outliers do not flatten the scale.
     let lo = sorted[((sorted.len() - 1) as f64 * 0.02) as usize];
     let hi = sorted[((sorted.len() - 1) as f64 * 0.98) as usize].max(lo + 1e-9);
-    for &(slot, v) in values {
-        colors[slot] = sequential((v - lo) / (hi - lo));
-    }
-    let entries = (0..5)
-        .rev()
-        .map(|i| {
-            let t = i as f64 / 4.0;
-            LegendEntry {
-                color: sequential(t),
-                label: format!("{:.1}", lo + t * (hi - lo)),
-            }
-        })
-        .collect();
-    Legend { title, entries }
+    let slots: Vec<u32> = values.iter().map(|v| v.0 as u32).collect();
+    let vals: Vec<f32> = values.iter().map(|v| v.1 as f32).collect();
+    let domain = (lo as f32, hi as f32);
+    fill_scalar(&slots, &vals, domain, colors);
+    scalar_legend(domain, title, 1, false)
 }
 
 fn categorical_scale(values: &[(usize, String)], colors: &mut [[u8; 4]], title: String) -> Legend {
@@ -176,6 +235,7 @@ pub fn compute(
     mesh: &SceneMesh,
     by: &ColorBy,
     visible: &[bool],
+    sim: Option<(&RunView, SimTime)>,
 ) -> Result<(Vec<[u8; 4]>, Option<Legend>), ColorError> {
     // Slot 0 is the ground; slot s >= 1 is mesh.slots[s - 1].
     let mut colors: Vec<[u8; 4]> = std::iter::once(GROUND_COLOR)
@@ -261,6 +321,34 @@ pub fn compute(
             } else {
                 Some(categorical_scale(&texts, &mut colors, name.clone()))
             }
+        }
+        ColorBy::Simulated(q) => {
+            let (run, t) = sim.ok_or_else(|| ColorError::NoRun(q.name().into()))?;
+            let s = run.quantity(*q)?;
+            let values = s.values_at(s.step_at(t));
+            let shown_slots: Vec<u32> = s
+                .slots
+                .iter()
+                .copied()
+                .filter(|&x| shown(x as usize))
+                .collect();
+            let shown_values: Vec<f32> = s
+                .slots
+                .iter()
+                .zip(values)
+                .filter(|(x, _)| shown(**x as usize))
+                .map(|(_, v)| *v)
+                .collect();
+            fill_scalar(&shown_slots, &shown_values, s.domain, &mut colors);
+            let span = s.domain.1 - s.domain.0;
+            let decimals = if span >= 20.0 {
+                0
+            } else if span >= 2.0 {
+                1
+            } else {
+                2
+            };
+            Some(scalar_legend(s.domain, s.title.clone(), decimals, true))
         }
     };
     Ok((colors, legend))

@@ -19,11 +19,14 @@ pub mod colour;
 pub mod mesh;
 pub mod passes;
 pub mod renderer;
+pub mod run;
 mod ui;
 
 pub use camera::OrbitCamera;
 pub use colour::{ColorBy, Legend};
+pub use run::{Quantity, RunView};
 
+use citytwin_engine::time::SimTime;
 use citytwin_engine::Scene;
 use renderer::{GpuContext, GpuScene, Lighting, MeshPipeline};
 use thiserror::Error;
@@ -51,6 +54,12 @@ pub enum RenderError {
     /// A bad image size.
     #[error("image size {0}×{1} is outside 1..=8192")]
     Size(u32, u32),
+    /// The scene or run could not be loaded into the window (the message names the file).
+    #[error("{0}")]
+    Load(String),
+    /// The simulation run cannot be shown.
+    #[error(transparent)]
+    Run(#[from] run::RunError),
 }
 
 /// A scene meshed and uploaded, ready for frames: what the desktop viewer and headless renders share.
@@ -68,6 +77,10 @@ pub struct PreparedScene {
     pub color_by: ColorBy,
     /// The legend of the current colour-by.
     pub legend: Option<Legend>,
+    /// The simulation run shown on the scene, if any.
+    pub run: Option<RunView>,
+    /// The moment of the run shown.
+    pub time: SimTime,
 }
 
 impl PreparedScene {
@@ -90,7 +103,8 @@ impl PreparedScene {
         mesh: mesh::SceneMesh,
     ) -> Self {
         let visible = vec![true; scene.layers.len()];
-        let (colors, legend) = match colour::compute(scene, &mesh, &ColorBy::Layer, &visible) {
+        let (colors, legend) = match colour::compute(scene, &mesh, &ColorBy::Layer, &visible, None)
+        {
             Ok(c) => c,
             Err(_) => (vec![colour::GROUND_COLOR; mesh.slot_count()], None),
         };
@@ -103,7 +117,45 @@ impl PreparedScene {
             opacity,
             color_by: ColorBy::Layer,
             legend,
+            run: None,
+            time: SimTime(0),
         }
+    }
+
+    /// Shows `run` (already prepared for this scene's mesh), at its start.
+    pub fn set_run(&mut self, run: Option<RunView>) {
+        if let Some(r) = &run {
+            self.time = r.start;
+        }
+        self.run = run;
+    }
+
+    /// Moves to moment `t` of the run; recolours when the colour-by is simulated and the step changed. Returns
+    /// whether the colours changed.
+    ///
+    /// # Errors
+    /// [`RenderError::Color`] when the colour-by cannot be applied.
+    pub fn set_time(
+        &mut self,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        t: SimTime,
+    ) -> Result<bool, RenderError> {
+        let before = self.time;
+        self.time = t;
+        let ColorBy::Simulated(q) = self.color_by else {
+            return Ok(false);
+        };
+        let changed = self
+            .run
+            .as_ref()
+            .and_then(|r| r.series.get(&q))
+            .is_some_and(|s| s.step_at(before) != s.step_at(t));
+        if changed {
+            let by = self.color_by.clone();
+            self.set_color_by(queue, scene, &by)?;
+        }
+        Ok(changed)
     }
 
     /// Shows only the named layers (all when `None`).
@@ -146,7 +198,8 @@ impl PreparedScene {
         scene: &Scene,
         by: &ColorBy,
     ) -> Result<(), RenderError> {
-        let (mut colors, legend) = colour::compute(scene, &self.mesh, by, &self.visible)?;
+        let sim = self.run.as_ref().map(|r| (r, self.time));
+        let (mut colors, legend) = colour::compute(scene, &self.mesh, by, &self.visible, sim)?;
         for (i, c) in colors.iter_mut().enumerate().skip(1) {
             let layer = self.mesh.slots[i - 1].layer;
             let a = self
@@ -298,6 +351,34 @@ impl HeadlessRenderer {
     /// A camera showing everything visible.
     pub fn fit_camera(&self, prepared: &PreparedScene, size: (u32, u32)) -> OrbitCamera {
         prepared.fit_camera(size)
+    }
+
+    /// Loads the simulation run at `path` onto the prepared scene.
+    ///
+    /// # Errors
+    /// [`RenderError::Run`]: not a run, or a run of another scene.
+    pub fn load_run(
+        &self,
+        scene: &Scene,
+        prepared: &mut PreparedScene,
+        path: &std::path::Path,
+    ) -> Result<(), RenderError> {
+        let run = RunView::load(path, scene, &prepared.mesh)?;
+        prepared.set_run(Some(run));
+        Ok(())
+    }
+
+    /// Moves the run shown to moment `t` (recolouring a simulated colour-by).
+    ///
+    /// # Errors
+    /// [`RenderError::Color`].
+    pub fn set_time(
+        &self,
+        scene: &Scene,
+        prepared: &mut PreparedScene,
+        t: SimTime,
+    ) -> Result<(), RenderError> {
+        prepared.set_time(&self.ctx.queue, scene, t).map(|_| ())
     }
 
     /// Renders one frame of `size` pixels from `camera` and reads it back.

@@ -10,7 +10,10 @@ use crate::camera::OrbitCamera;
 use crate::mesh::{self, SceneMesh};
 use crate::passes::{self, Target};
 use crate::renderer::{Lighting, MeshPipeline};
-use crate::{msaa_samples, ColorBy, FrameContext, PreparedScene, RenderError, FRAME_FORMAT};
+use crate::{
+    msaa_samples, ColorBy, FrameContext, PreparedScene, Quantity, RenderError, RunView,
+    FRAME_FORMAT,
+};
 use citytwin_engine::{FeatureId, Scene};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver};
@@ -21,6 +24,8 @@ use std::sync::{Arc, Mutex};
 pub struct ViewOptions {
     /// Close the window after this many frames once the scene is shown (for tests and smoke checks).
     pub exit_after_frames: Option<u64>,
+    /// A simulation run of the scene to play on the time slider.
+    pub run: Option<PathBuf>,
 }
 
 /// Which tool a click uses.
@@ -48,6 +53,8 @@ pub(crate) struct Loaded {
     pub color_by_text: String,
     pub status: String,
     pub shots: u32,
+    pub playing: bool,
+    pub play_speed: u32,
 }
 
 impl Loaded {
@@ -73,9 +80,12 @@ impl Loaded {
     }
 }
 
+/// What the loading thread hands over.
+type LoadResult = Result<(Scene, SceneMesh, Option<RunView>), String>;
+
 enum State {
     Loading {
-        rx: Receiver<Result<(Scene, SceneMesh), String>>,
+        rx: Receiver<LoadResult>,
         stage: Arc<Mutex<String>>,
     },
     Ready(Box<Loaded>),
@@ -94,20 +104,30 @@ pub struct ViewerApp {
     failure: Arc<Mutex<Option<String>>>,
 }
 
-fn start_loading(path: &Path, ctx: &egui::Context) -> State {
+fn start_loading(path: &Path, run: Option<PathBuf>, ctx: &egui::Context) -> State {
     let (tx, rx) = channel();
     let stage = Arc::new(Mutex::new("reading the scene file".to_owned()));
     let (path, stage2, ctx) = (path.to_owned(), stage.clone(), ctx.clone());
     std::thread::spawn(move || {
+        let set = |s: String| {
+            if let Ok(mut x) = stage2.lock() {
+                *x = s;
+            }
+            ctx.request_repaint();
+        };
         let result = citytwin_engine::store::load(&path)
             .map_err(|e| e.to_string())
-            .map(|scene| {
-                if let Ok(mut s) = stage2.lock() {
-                    *s = format!("meshing {} features", scene.feature_count());
-                }
-                ctx.request_repaint();
+            .and_then(|scene| {
+                set(format!("meshing {} features", scene.feature_count()));
                 let m = mesh::build(&scene);
-                (scene, m)
+                let r = match &run {
+                    Some(dir) => {
+                        set(format!("reading the run {}", dir.display()));
+                        Some(RunView::load(dir, &scene, &m).map_err(|e| e.to_string())?)
+                    }
+                    None => None,
+                };
+                Ok((scene, m, r))
             });
         let _ = tx.send(result);
         ctx.request_repaint();
@@ -127,7 +147,7 @@ impl ViewerApp {
             .as_ref()
             .ok_or("the window has no wgpu renderer")?;
         let pipe = MeshPipeline::new(&rs.device, FRAME_FORMAT, msaa_samples(&rs.adapter));
-        let state = start_loading(&path, &cc.egui_ctx);
+        let state = start_loading(&path, opts.run.clone(), &cc.egui_ctx);
         Ok(ViewerApp {
             path,
             state,
@@ -146,9 +166,22 @@ impl ViewerApp {
         let Ok(result) = rx.try_recv() else { return };
         self.state = match result {
             Err(e) => State::Failed(e),
-            Ok((scene, mesh)) => {
-                let prepared =
+            Ok((scene, mesh, run)) => {
+                let mut prepared =
                     PreparedScene::from_mesh(&rs.device, &rs.queue, &self.pipe, &scene, mesh);
+                let first = run.as_ref().and_then(|r| {
+                    [Quantity::LinkVolume, Quantity::Occupancy]
+                        .into_iter()
+                        .find(|q| r.series.contains_key(q))
+                });
+                prepared.set_run(run);
+                let mut status = String::new();
+                if let Some(q) = first {
+                    if let Err(e) = prepared.set_color_by(&rs.queue, &scene, &ColorBy::Simulated(q))
+                    {
+                        status = e.to_string();
+                    }
+                }
                 let home = prepared.fit_camera((1280, 800));
                 State::Ready(Box::new(Loaded {
                     color_by_text: String::new(),
@@ -164,8 +197,10 @@ impl ViewerApp {
                     search: String::new(),
                     search_results: Vec::new(),
                     bookmark_name: String::new(),
-                    status: String::new(),
+                    status,
                     shots: 0,
+                    playing: false,
+                    play_speed: 900,
                 }))
             }
         };
@@ -306,7 +341,7 @@ impl eframe::App for ViewerApp {
         let mut want_shot = false;
         if let State::Ready(l) = &mut self.state {
             crate::ui::side_panel(l, ui, &self.path, &mut want_shot, &rs.queue);
-            crate::ui::bottom_panel(ui);
+            crate::ui::bottom_panel(l, ui, &rs.queue);
         }
         if want_shot {
             let result = self.screenshot(&rs);
@@ -337,7 +372,7 @@ impl eframe::App for ViewerApp {
 /// Opens the viewer window on `path` and runs until it is closed.
 ///
 /// # Errors
-/// [`RenderError::NoAdapter`] when no window or graphics adapter can be created; [`RenderError::Gpu`] when the
+/// [`RenderError::NoAdapter`] when no window or graphics adapter can be created; [`RenderError::Load`] when the
 /// scene fails to load (with `exit_after_frames`) or the window fails.
 pub fn run(path: &Path, opts: ViewOptions) -> Result<(), RenderError> {
     let failure = Arc::new(Mutex::new(None));
@@ -362,7 +397,7 @@ pub fn run(path: &Path, opts: ViewOptions) -> Result<(), RenderError> {
     )
     .map_err(|e| RenderError::NoAdapter(format!("cannot open the viewer window: {e}")))?;
     if let Some(msg) = failure.lock().ok().and_then(|mut f| f.take()) {
-        return Err(RenderError::Gpu(msg));
+        return Err(RenderError::Load(msg));
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 use crate::app::interaction::fly_to;
 use crate::app::{recolor, Loaded, Tool};
 use crate::ColorBy;
+use citytwin_engine::time::SimTime;
 use citytwin_engine::{Bookmark, FeatureId, Value};
 use geo::{Area, Polygon};
 use std::path::Path;
@@ -70,19 +71,19 @@ fn layers(l: &mut Loaded, ui: &mut egui::Ui, queue: &wgpu::Queue) {
     ui.horizontal(|ui| {
         ui.label("Colour by");
         let current = l.prepared.color_by.clone();
-        let label = match &current {
-            ColorBy::Layer => "layer".to_owned(),
-            ColorBy::Height => "height".to_owned(),
-            ColorBy::Use => "use".to_owned(),
-            ColorBy::Attribute(a) => a.clone(),
-        };
         let mut chosen = current.clone();
         egui::ComboBox::from_id_salt("color-by")
-            .selected_text(label)
+            .selected_text(current.name())
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut chosen, ColorBy::Layer, "layer");
                 ui.selectable_value(&mut chosen, ColorBy::Height, "height");
                 ui.selectable_value(&mut chosen, ColorBy::Use, "use");
+                if let Some(run) = &l.prepared.run {
+                    ui.separator();
+                    for q in run.series.keys() {
+                        ui.selectable_value(&mut chosen, ColorBy::Simulated(*q), q.name());
+                    }
+                }
             });
         if chosen != current {
             recolor(l, queue, chosen);
@@ -112,7 +113,20 @@ fn selection(l: &mut Loaded, ui: &mut egui::Ui) {
         return;
     };
     ui.label(format!("{} · id {}", layer.name, f.id));
+    let id = f.id;
     egui::Grid::new("attributes").striped(true).show(ui, |ui| {
+        if let (Some(run), Some(slot)) = (
+            &l.prepared.run,
+            l.prepared.mesh.slot_of_feature(&l.scene, id),
+        ) {
+            for (q, s) in &run.series {
+                if let Some(v) = s.value(slot, l.prepared.time) {
+                    ui.label(format!("{} at {}", q.name(), l.prepared.time));
+                    ui.label(format!("{v:.1}"));
+                    ui.end_row();
+                }
+            }
+        }
         if let Some(b) = &f.building {
             ui.label("height");
             ui.label(format!("{:.1} m ({})", b.height, b.height_source.as_str()));
@@ -266,18 +280,92 @@ fn bookmarks(l: &mut Loaded, ui: &mut egui::Ui, path: &Path) {
     });
 }
 
-/// The bottom panel: where the simulation's clock and KPI charts will live.
-pub(crate) fn bottom_panel(ui: &mut egui::Ui) {
+/// Simulated seconds per second of playback.
+const PLAY_SPEEDS: [u32; 4] = [60, 300, 900, 3600];
+
+/// The bottom panel: the run's clock (play, pause, time slider) and KPI charts with a cursor at the slider's
+/// time; without a run, a hint.
+pub(crate) fn bottom_panel(l: &mut Loaded, ui: &mut egui::Ui, queue: &wgpu::Queue) {
     egui::Panel::bottom("citytwin-time").show(ui, |ui| {
+        let Some(run) = &l.prepared.run else {
+            ui.weak("No simulation run loaded: `citytwin simulate` one, then `citytwin view SCENE --run DIR`.");
+            return;
+        };
+        let (start, end) = (run.start.0, run.end.0);
+        let label = run.label();
+        let mut t = l.prepared.time.0;
         ui.horizontal(|ui| {
-            ui.add_enabled_ui(false, |ui| {
-                let _ = ui.button("Play");
-                let mut t = 8.5f32;
-                ui.add(egui::Slider::new(&mut t, 0.0..=24.0).text("time of day (h)"));
-                ui.label("speed ×1");
-            });
-            ui.weak("No simulation run loaded: the time slider and KPI charts come with `citytwin simulate`.");
+            if ui.button(if l.playing { "Pause" } else { "Play" }).clicked() {
+                l.playing = !l.playing;
+                if l.playing && t >= end {
+                    t = start;
+                }
+            }
+            ui.spacing_mut().slider_width = (ui.available_width() - 260.0).clamp(160.0, 900.0);
+            ui.add(
+                egui::Slider::new(&mut t, start..=end)
+                    .custom_formatter(|v, _| SimTime(v as u32).to_string())
+                    .text("time"),
+            );
+            egui::ComboBox::from_id_salt("play-speed")
+                .selected_text(format!("×{}", l.play_speed))
+                .show_ui(ui, |ui| {
+                    for s in PLAY_SPEEDS {
+                        ui.selectable_value(&mut l.play_speed, s, format!("×{s}"));
+                    }
+                });
+            ui.label(format!("run {label}"));
         });
+        if l.playing {
+            let dt = ui.input(|i| i.stable_dt).min(0.1);
+            t = (f64::from(t) + f64::from(l.play_speed) * f64::from(dt)).round() as u32;
+            if t >= end {
+                t = end;
+                l.playing = false;
+            }
+            ui.ctx().request_repaint();
+        }
+        let hour = SimTime(t).hours();
+        let totals = &run.totals;
+        ui.columns(2, |cols| {
+            let series = |v: &[f64]| -> egui_plot::PlotPoints<'static> {
+                totals
+                    .hours
+                    .iter()
+                    .zip(v)
+                    .filter(|(_, y)| y.is_finite())
+                    .map(|(x, y)| [*x, *y])
+                    .collect()
+            };
+            egui_plot::Plot::new("kpi-people")
+                .height(110.0)
+                .allow_drag(false)
+                .allow_zoom(false)
+                .allow_scroll(false)
+                .legend(egui_plot::Legend::default())
+                .show(&mut cols[0], |p| {
+                    p.line(egui_plot::Line::new("people travelling", series(&totals.on_move)));
+                    p.line(egui_plot::Line::new("vehicles on the roads", series(&totals.vehicles)));
+                    p.vline(egui_plot::VLine::new("now", hour).stroke((1.5, egui::Color32::RED)));
+                });
+            egui_plot::Plot::new("kpi-speed")
+                .height(110.0)
+                .allow_drag(false)
+                .allow_zoom(false)
+                .allow_scroll(false)
+                .legend(egui_plot::Legend::default())
+                .show(&mut cols[1], |p| {
+                    p.line(egui_plot::Line::new("mean speed (km/h)", series(&totals.speed_kmh)));
+                    p.vline(egui_plot::VLine::new("now", hour).stroke((1.5, egui::Color32::RED)));
+                });
+        });
+        if t != l.prepared.time.0 {
+            match l.prepared.set_time(queue, &l.scene, SimTime(t)) {
+                Ok(true) => l.dirty = true,
+                Ok(false) => {}
+                Err(e) => l.status = e.to_string(),
+            }
+        }
     });
 }
 
@@ -288,10 +376,8 @@ pub(crate) fn legend(l: &Loaded, ui: &egui::Ui, rect: egui::Rect) {
     };
     egui::Area::new(egui::Id::unique("citytwin-legend"))
         .fade_in(false)
-        .fixed_pos(egui::pos2(
-            rect.max.x - 190.0,
-            rect.max.y - 30.0 - 18.0 * (legend.entries.len() as f32 + 1.0),
-        ))
+        .pivot(egui::Align2::RIGHT_BOTTOM)
+        .fixed_pos(rect.max - egui::vec2(12.0, 12.0))
         .show(ui.ctx(), |ui| {
             egui::Frame::popup(ui.style())
                 .show(ui, |ui| crate::passes::legend_contents(ui, legend));
