@@ -4,12 +4,10 @@
 //! Run: `cargo bench -p citytwin-benches` (figures in `target/criterion`; the headline numbers print as it goes).
 #![allow(clippy::unwrap_used)]
 
-use citytwin_benches::{shared_data, SEED};
+use citytwin_benches::{kotka_scene, SEED};
 use citytwin_engine::spatial::LayerIndex;
-use citytwin_engine::{generate, spatial, store, Scene, SceneFrame};
-use citytwin_importers::ImportOptions;
+use citytwin_engine::{generate, spatial, store, Scene};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use indicatif::ProgressBar;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -18,16 +16,7 @@ use std::time::Duration;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn import_kotka() -> Scene {
-    let path = shared_data("osm/pyrosm_test_kotka.osm.pbf");
-    let layers =
-        citytwin_importers::import(&path, &ImportOptions::default(), &ProgressBar::hidden())
-            .unwrap();
-    let bbox = layers[0].bbox().unwrap();
-    let mut scene = Scene::new(SceneFrame::for_extent("EPSG:4326", bbox, None).unwrap());
-    for l in layers {
-        scene.ingest(l, false).unwrap();
-    }
-    scene
+    kotka_scene()
 }
 
 fn bench_import(c: &mut Criterion) {
