@@ -170,6 +170,17 @@ fn bad_scene_files_and_names() {
         err.contains("newer.twin") && err.contains("version 99"),
         "{err}"
     );
+    // A scene from the first format version (untyped networks) is refused with the way out, never as corrupt.
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let older = dir.path().join("older.twin");
+    std::fs::write(&older, &bytes).unwrap();
+    let err = fails(&["info", s(&older)]);
+    assert!(
+        err.contains("older.twin")
+            && err.contains("re-import this file")
+            && !err.contains("corrupt"),
+        "{err}"
+    );
     let err = fails(&[
         "export",
         s(&scene),

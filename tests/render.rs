@@ -239,3 +239,86 @@ fn gl_fallback_renders_the_same_city() {
         "{differ} pixels differ between Vulkan and GL"
     );
 }
+
+#[test]
+fn the_time_slider_recolours_roads_and_buildings() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = kotka_scene(dir.path());
+    let run = dir.path().join("run");
+    let sc = dir.path().join("morning.toml");
+    std::fs::write(
+        &sc,
+        "start = \"05:00\"\nend = \"10:00\"\nstep = \"15min\"\n",
+    )
+    .unwrap();
+    ok(&[
+        "simulate",
+        s(&scene),
+        "--scenario",
+        s(&sc),
+        "--out",
+        s(&run),
+    ]);
+    let frame = |time: &str, by: &str| -> image::RgbaImage {
+        let out = dir
+            .path()
+            .join(format!("{by}-{}.png", time.replace(':', "")));
+        let printed = ok(&[
+            "render",
+            s(&scene),
+            "--run",
+            s(&run),
+            "--time",
+            time,
+            "--color-by",
+            by,
+            "--size",
+            "480x270",
+            "--no-legend",
+            "--out",
+            s(&out),
+        ]);
+        assert!(printed.contains("legend:"), "{printed}");
+        image::open(&out).unwrap().to_rgba8()
+    };
+    let differing = |a: &image::RgbaImage, b: &image::RgbaImage| {
+        a.pixels()
+            .zip(b.pixels())
+            .filter(|(p, q)| p.0.iter().zip(q.0.iter()).any(|(x, y)| x.abs_diff(*y) > 8))
+            .count()
+    };
+    let early = frame("05:00", "link_volume");
+    let peak = frame("08:00", "link_volume");
+    assert_eq!(
+        frame("08:00", "link_volume"),
+        peak,
+        "the same moment renders the same"
+    );
+    let d = differing(&early, &peak);
+    assert!(d > 200, "{d} pixels change between 05:00 and 08:00");
+    // Occupancy: homes empty out into workplaces.
+    let night = frame("05:00", "occupancy");
+    let day = frame("09:45", "occupancy");
+    assert!(differing(&night, &day) > 500);
+    // Without a run, a simulated quantity is a clear error; a time outside the run too.
+    let e = fails(&[
+        "render",
+        s(&scene),
+        "--color-by",
+        "link_volume",
+        "--out",
+        s(&dir.path().join("x.png")),
+    ]);
+    assert!(e.contains("--run"), "{e}");
+    let e = fails(&[
+        "render",
+        s(&scene),
+        "--run",
+        s(&run),
+        "--time",
+        "23:00",
+        "--out",
+        s(&dir.path().join("x.png")),
+    ]);
+    assert!(e.contains("outside the run"), "{e}");
+}

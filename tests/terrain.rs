@@ -56,6 +56,20 @@ fn dem_sets_building_bases() {
         bases.iter().all(|h| *h > 100.0 && *h < 500.0),
         "every building stands on the DEM"
     );
+    // Network nodes take their elevation from the terrain too: the ramp, read where each node is.
+    let roads = sc.layer("roads").unwrap().network.as_ref().unwrap();
+    let from_local = sc.frame.from_local("EPSG:3067").unwrap();
+    for n in &roads.nodes {
+        let (x, _) = from_local.point(n.position[0], n.position[1]).unwrap();
+        let want = (x - 494_000.0) / 10.0;
+        let got = n.elevation_m.unwrap();
+        assert!(
+            (got - want).abs() < 6.0,
+            "node {}: {got} m, the ramp gives {want}",
+            n.id
+        );
+        assert!(!n.elevation_from_source);
+    }
     let info: serde_json::Value =
         serde_json::from_str(&ok(&["info", s(&scene), "--json"])).unwrap();
     let dem_layer = info["layers"]

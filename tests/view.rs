@@ -33,6 +33,27 @@ fn viewer_opens_and_exits_after_frames() {
 }
 
 #[test]
+fn viewer_plays_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = kotka(dir.path());
+    let run = dir.path().join("run");
+    ok(&["simulate", s(&scene), "--out", s(&run), "--end", "3h"]);
+    let out = xvfb_view(&[s(&scene), "--run", s(&run), "--exit-after-frames", "5"]);
+    assert!(
+        out.status.success(),
+        "viewer failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A run of another scene is refused, naming it.
+    let other = dir.path().join("other.twin");
+    ok(&["generate", "--buildings", "20", "--out", s(&other)]);
+    let out = xvfb_view(&[s(&other), "--run", s(&run), "--exit-after-frames", "5"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another scene"), "{err}");
+}
+
+#[test]
 fn viewer_reports_a_broken_scene() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.twin");

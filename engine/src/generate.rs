@@ -17,13 +17,31 @@ const BLOCK_M: f64 = 100.0;
 /// Street width, metres.
 const STREET_M: f64 = 16.0;
 
-const USES: [&str; 5] = [
-    "residential",
-    "apartments",
-    "commercial",
-    "office",
-    "industrial",
+/// Building uses and their shares (per thousand): mostly homes, with the workplaces, shops, schools and
+/// leisure a town has, so a simulated population finds every activity.
+const USES: [(&str, u32); 9] = [
+    ("residential", 330),
+    ("apartments", 270),
+    ("commercial", 80),
+    ("office", 80),
+    ("retail", 80),
+    ("industrial", 80),
+    ("school", 30),
+    ("public", 30),
+    ("sports_centre", 20),
 ];
+
+fn draw_use(rng: &mut ChaCha8Rng) -> &'static str {
+    let total: u32 = USES.iter().map(|u| u.1).sum();
+    let mut x = rng.random_range(0..total);
+    for (u, w) in USES {
+        if x < w {
+            return u;
+        }
+        x -= w;
+    }
+    USES[0].0
+}
 
 /// Generates a city of `buildings` buildings and its street grid, in EPSG:3067 around Helsinki.
 ///
@@ -73,7 +91,7 @@ pub fn city(buildings: usize, seed: u64) -> Scene {
                         (x0 + ox, y0 + oy),
                     ];
                     let levels: u8 = rng.random_range(1..=12);
-                    let usage = USES[rng.random_range(0..USES.len())];
+                    let usage = draw_use(&mut rng);
                     let mut b = Building::with_height(levels as f64 * 3.0, HeightSource::Levels);
                     b.levels = Some(levels as f32);
                     b.usage = Some(usage.into());

@@ -2,8 +2,9 @@
 //! at each thread count, with the wall time of every stage and agent-steps per second; then checks that the
 //! thread counts gave identical KPIs.
 //!
-//! `cargo run --release -p citytwin-benches --bin sim-bench -- [RESIDENTS] [BUILDINGS] [THREADS,...]`
-//! (default 1000000 100000 1,2). An agent-step is one vehicle on the road network for one simulated second.
+//! `cargo run --release -p citytwin-benches --bin sim-bench -- [RESIDENTS] [BUILDINGS] [THREADS,...] [TOML]`
+//! (default 1000000 100000 1,2; TOML is extra scenario text, e.g. "[modes]\ncar_share = 0.35"). An agent-step
+//! is one vehicle on the road network for one simulated second.
 #![allow(clippy::unwrap_used)]
 
 use citytwin_engine::generate;
@@ -24,6 +25,11 @@ fn main() {
         .split(',')
         .map(|t| t.parse().unwrap())
         .collect();
+    let extra = args
+        .get(3)
+        .cloned()
+        .unwrap_or_default()
+        .replace("\\n", "\n");
     let t = Instant::now();
     let scene = generate::city(buildings, citytwin_benches::SEED);
     let roads = scene.layer("roads").unwrap().features.len();
@@ -34,12 +40,15 @@ fn main() {
     );
     let source = ScenarioSource {
         path: "sim-bench".into(),
-        text: format!("[population]\ntotal = {residents}\n"),
+        text: format!("[population]\ntotal = {residents}\n{extra}\n"),
     };
     let scenario = Scenario::from_toml(&source).unwrap();
     let mut first: Option<sim::kpi::Kpis> = None;
     for n in threads {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap();
         let req = RunRequest {
             scene: &scene,
             scenario: scenario.clone(),

@@ -220,6 +220,9 @@ pub struct RunStats {
     pub vehicle_steps: u64,
     /// Vehicle-link moves.
     pub link_moves: u64,
+    /// Most links holding vehicles in one tick (the link phase runs in parallel from
+    /// [`queue::PARALLEL_LINKS`]).
+    pub peak_active_links: u32,
     /// Agent-steps per second of the traffic stage.
     pub agent_steps_per_s: f64,
     /// Persons simulated.
@@ -371,7 +374,7 @@ fn population_agenda(
                     .map(|&l| (l, net.free_flow_ms[l as usize]))
                     .collect();
                 let to: Vec<u32> = b.iter().copied().filter(|&l| l != NO_LINK).collect();
-                router.route(calc, &from, &to)
+                router.route(calc, net, &from, &to)
             },
         )
         .collect();
@@ -474,7 +477,7 @@ fn external_agenda(
                     return Ok(None);
                 };
                 Ok(router
-                    .route(calc, &[(a, net.free_flow_ms[a as usize])], &[b])
+                    .route(calc, net, &[(a, net.free_flow_ms[a as usize])], &[b])
                     .map(|r| r.links))
             },
         )
@@ -645,6 +648,7 @@ pub fn run(req: &RunRequest<'_>, progress: &dyn Progress) -> Result<RunOutput, S
         ticks: result.ticks,
         vehicle_steps,
         link_moves: result.link_moves,
+        peak_active_links: result.peak_active_links,
         agent_steps_per_s: vehicle_steps as f64 / traffic_s.max(1e-9),
         persons: pop.as_ref().map_or(0, |p| p.plans.persons() as u64),
     };

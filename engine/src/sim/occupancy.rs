@@ -38,10 +38,10 @@ pub fn occupancy(
     let s = steps.len();
     let t_ms: Vec<u64> = steps.iter().map(|t| t.millis()).collect();
     let first_at = |ms: u64| t_ms.partition_point(|&t| t < ms);
-    let mut diff = vec![0i64; (s + 1) * b];
+    let mut diff = vec![0i32; (s + 1) * b];
     let mut move_diff = vec![0i64; s + 1];
     let open = (u64::from(end_s) + 1) * 1000;
-    let add = |place: u32, from: u64, to: u64, diff: &mut [i64]| {
+    let add = |place: u32, from: u64, to: u64, diff: &mut [i32]| {
         let (j0, j1) = (first_at(from), first_at(to));
         if j0 < j1 {
             diff[j0 * b + place as usize] += 1;
@@ -82,14 +82,14 @@ pub fn occupancy(
         }
     }
     let mut values = vec![0f32; s * b];
-    let mut running = vec![0i64; b];
+    let mut running = vec![0i32; b];
     let mut in_buildings = Vec::with_capacity(s);
     for j in 0..s {
         let mut sum = 0i64;
         for (k, run) in running.iter_mut().enumerate() {
             *run += diff[j * b + k];
             values[j * b + k] = *run as f32;
-            sum += *run;
+            sum += i64::from(*run);
         }
         in_buildings.push(sum as u64);
     }

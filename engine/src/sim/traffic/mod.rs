@@ -91,6 +91,8 @@ pub struct RoadNet {
     pub in_main_part: Vec<bool>,
     /// Number of nodes of the network.
     pub node_count: usize,
+    /// Whether the network lists its allowed turns (then routes are searched link by link).
+    pub has_turn_list: bool,
     /// Edges closed to cars by the scenario.
     pub closed_edges: usize,
 }
@@ -156,6 +158,7 @@ impl RoadNet {
             succ: Vec::new(),
             in_main_part: Vec::new(),
             node_count: net.nodes.len(),
+            has_turn_list: net.turns.is_some(),
             closed_edges: closed.len(),
         };
         for l in links.iter() {

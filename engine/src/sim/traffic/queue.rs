@@ -5,17 +5,19 @@
 //! link model, other trips off the network for a fixed time), arrive and depart again by their activities' end
 //! rules. One tick is one second:
 //! 1. departures due by the tick join their first link's waiting line (cars) or are travelled at once (others);
-//! 2. **link phase** (parallel over active links): the flow accumulator refills; queue heads whose exit time has
-//!    come move into the buffer while flow capacity lasts (or arrive, on their last link); waiting departures
-//!    enter while storage lasts;
+//! 2. **link phase** (parallel over the links due this tick): the flow accumulator refills; queue heads whose exit
+//!    time has come move into the buffer while flow capacity lasts (or arrive, on their last link); waiting
+//!    departures enter while storage lasts;
 //! 3. arrivals are applied (the traveller's next departure is scheduled);
-//! 4. **node phase** (decisions in parallel over active nodes, applied in node order): each node serves its
-//!    incoming buffers in an order drawn per (node, tick) with weights ∝ capacity, moving head vehicles onto
-//!    their next link while it has storage at the start of the phase (less what this node already put there);
-//!    a head blocked longer than `stuck_time` is moved on regardless.
+//! 4. **node phase** (decisions in parallel over the nodes with a full buffer upstream, applied in node order):
+//!    each node serves its incoming buffers in an order drawn per (node, tick) with weights ∝ capacity, moving head
+//!    vehicles onto their next link while it has storage at the start of the phase (less what this node already
+//!    put there); a head blocked longer than `stuck_time` is moved on regardless.
 //!
-//! Each link is written by exactly one node (its upstream one) and read for space only against start-of-phase
-//! counts, so the result is the same for any number of threads.
+//! Links are woken by events rather than visited every tick: when their head vehicle's exit time comes, when
+//! their flow capacity has recovered, or when space frees up below or in them (a timing wheel of ticks). Each
+//! link is written by exactly one node (its upstream one) and read for space only against start-of-phase counts,
+//! so the result is the same for any number of threads.
 //!
 //! # Units
 //! Times in milliseconds since midnight of day 0 inside, seconds in the scenario; lengths m; speeds m/s.
@@ -29,6 +31,10 @@ use std::collections::{BinaryHeap, VecDeque};
 
 /// "Never" / "not yet".
 pub const NEVER: u64 = u64::MAX;
+/// Active links from which the link phase runs in parallel (below it, thread hand-offs cost more than they save).
+pub const PARALLEL_LINKS: usize = 512;
+/// Active nodes from which the node phase's decisions run in parallel.
+pub const PARALLEL_NODES: usize = 256;
 
 /// Trips to travel, grouped by traveller: traveller `t` makes trips `trip_off[t]..trip_off[t + 1]` in order.
 #[derive(Clone, Debug, Default)]
@@ -108,6 +114,8 @@ pub struct TrafficResult {
     pub ticks: u64,
     /// Vehicle-link moves made (for agent-steps per second).
     pub link_moves: u64,
+    /// Most links processed in one tick's link phase.
+    pub peak_active_links: u32,
 }
 
 /// A vehicle in a link's queue or buffer.
@@ -140,7 +148,18 @@ struct LinkState {
     entered: u32,
     exited: u32,
     tt_sum_ms: u64,
+    /// Vehicle-ticks so far in the interval, and the tick `used` last changed.
     veh_s: u64,
+    used_since: u32,
+}
+
+impl LinkState {
+    /// Changes the vehicle count at `tick`, integrating vehicle-seconds.
+    fn set_used(&mut self, used: u32, tick: u32) {
+        self.veh_s += u64::from(self.used) * u64::from(tick.saturating_sub(self.used_since));
+        self.used_since = self.used_since.max(tick);
+        self.used = used;
+    }
 }
 
 /// Per-link constants the phases read.
@@ -151,13 +170,19 @@ struct Statics<'a> {
     agenda: &'a Agenda,
 }
 
-/// What a link phase step reports.
+/// What the link phase reports, for a run of links in order (one per parallel chunk).
+#[derive(Default)]
 struct LinkOut {
+    /// `(trip, arrival ms)`.
     arrivals: Vec<(u32, u64)>,
+    /// `(trip, entry ms)` of departures that entered their first link.
     inserted: Vec<(u32, u64)>,
+    /// `(link, tick)`: when a link next needs attention by itself (its head's exit, its flow capacity).
+    wakes: Vec<(u32, u32)>,
+    /// Links whose buffer holds vehicles after the phase.
+    buffered: Vec<u32>,
 }
 
-/// When a vehicle that entered `link` at `entry_ms` (after crossing a junction in `turn_ms`) may leave it.
 fn exit_time(st: &Statics<'_>, link: u32, trip: u32, entry_ms: u64, turn_ms: u32) -> u64 {
     let f = f64::from(st.agenda.speed_factor[trip as usize]).max(0.1);
     let t = (st.net.free_flow_ms[link as usize] + u64::from(turn_ms)) as f64 / f;
@@ -174,32 +199,36 @@ fn at(ready: u64, now: u64) -> u64 {
     }
 }
 
-fn link_step(st: &Statics<'_>, link: u32, s: &mut LinkState, tick: u32) -> LinkOut {
+fn link_step(st: &Statics<'_>, link: u32, s: &mut LinkState, tick: u32, out: &mut LinkOut) {
     let li = link as usize;
     let now = u64::from(tick) * 1000;
     let cap = st.cap_per_s[li];
     let elapsed = f64::from(tick.saturating_sub(s.last_tick));
     s.acc = (s.acc + cap * elapsed).min(cap);
     s.last_tick = tick;
-    let mut out = LinkOut {
-        arrivals: Vec::new(),
-        inserted: Vec::new(),
-    };
+    let mut wake: Option<u32> = None;
     while let Some(front) = s.queue.front().copied() {
         if front.exit_ms > now {
+            wake = Some(front.exit_ms.div_ceil(1000) as u32);
             break;
         }
         let route = st.agenda.route(front.trip as usize);
         if front.pos as usize + 1 >= route.len() {
             let t = at(front.exit_ms, now);
             s.queue.pop_front();
-            s.used -= 1;
+            s.set_used(s.used - 1, tick);
             s.exited += 1;
             s.tt_sum_ms += t - front.entered_ms;
             out.arrivals.push((front.trip, t));
             continue;
         }
-        if s.acc <= 0.0 || s.buffer.len() as u32 >= st.buffer_cap[li] {
+        if s.buffer.len() as u32 >= st.buffer_cap[li] {
+            // The node phase wakes the link when it takes a vehicle from the buffer.
+            break;
+        }
+        if s.acc <= 0.0 {
+            let k = (-s.acc / cap).floor() as u32 + 1;
+            wake = Some(tick + k.max(1));
             break;
         }
         s.acc -= 1.0;
@@ -212,31 +241,44 @@ fn link_step(st: &Statics<'_>, link: u32, s: &mut LinkState, tick: u32) -> LinkO
     let storage = st.net.storage[li];
     while let Some(&(trip, want)) = s.waiting.front() {
         if s.used > 0 && f64::from(s.used) + 1.0 > storage {
+            // Woken again when a vehicle leaves the link.
             break;
         }
         s.waiting.pop_front();
         let entry = at(want, now);
-        s.used += 1;
+        s.set_used(s.used + 1, tick);
         s.entered += 1;
+        let exit = exit_time(st, link, trip, entry, 0);
+        if s.queue.is_empty() {
+            wake = Some(exit.div_ceil(1000) as u32);
+        }
         s.queue.push_back(QVeh {
             trip,
             pos: 0,
             entered_ms: entry,
-            exit_ms: exit_time(st, link, trip, entry, 0),
+            exit_ms: exit,
         });
         out.inserted.push((trip, entry));
     }
-    s.veh_s += u64::from(s.used);
-    out
+    if let Some(w) = wake {
+        out.wakes.push((link, w));
+    }
+    if !s.buffer.is_empty() {
+        out.buffered.push(link);
+    }
 }
 
-/// A node's decisions for one tick.
+/// The node phase's decisions, for a run of nodes in order (one per parallel chunk).
 #[derive(Default)]
 struct NodeOut {
     /// `(from link, to link, moved on, turn time ms)`, in the order to apply.
     moves: Vec<(u32, u32, bool, u32)>,
     /// `(link, blocked since)` updates.
     blocked: Vec<(u32, u64)>,
+    /// Scratch: vehicles this node put on each of its out-links this tick.
+    added: Vec<(u32, u32)>,
+    /// Scratch: the order of the incoming links.
+    cands: Vec<(f64, u32)>,
 }
 
 fn node_step(
@@ -246,33 +288,41 @@ fn node_step(
     node: u32,
     tick: u32,
     params: &QueueParams,
-) -> NodeOut {
+    out: &mut NodeOut,
+) {
     let now = u64::from(tick) * 1000;
-    // Weighted order without replacement: sort by −ln(u) / capacity (an exponential race).
-    let h = rng::derive(
-        params.seed,
-        Stream::Node,
-        (u64::from(node) << 32) | u64::from(tick),
+    out.cands.clear();
+    out.added.clear();
+    out.cands.extend(
+        in_links
+            .iter()
+            .filter(|&&l| !states[l as usize].buffer.is_empty())
+            .map(|&l| (0.0, l)),
     );
-    let mut cands: Vec<(f64, u32)> = in_links
-        .iter()
-        .filter(|&&l| !states[l as usize].buffer.is_empty())
-        .map(|&l| {
-            let u = rng::unit(rng::mix(h ^ u64::from(l)));
-            (-u.ln() / st.net.capacity_veh_h[l as usize].max(1e-9), l)
-        })
-        .collect();
-    cands.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut out = NodeOut::default();
-    let mut added: Vec<(u32, u32)> = Vec::new();
-    for (_, l) in cands {
+    if out.cands.len() > 1 {
+        // Weighted order without replacement: sort by −ln(u) / capacity (an exponential race), u drawn per
+        // (node, tick, link).
+        let h = rng::derive(
+            params.seed,
+            Stream::Node,
+            (u64::from(node) << 32) | u64::from(tick),
+        );
+        for c in out.cands.iter_mut() {
+            let u = rng::unit(rng::mix(h ^ u64::from(c.1)));
+            c.0 = -u.ln() / st.net.capacity_veh_h[c.1 as usize].max(1e-9);
+        }
+        out.cands
+            .sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    }
+    for ci in 0..out.cands.len() {
+        let l = out.cands[ci].1;
         let s = &states[l as usize];
         let mut moved_any = false;
         let mut blocked = false;
         for v in &s.buffer {
             let route = st.agenda.route(v.trip as usize);
             let next = route[v.pos as usize + 1];
-            let add = added.iter().find(|a| a.0 == next).map_or(0, |a| a.1);
+            let add = out.added.iter().find(|a| a.0 == next).map_or(0, |a| a.1);
             let ns = &states[next as usize];
             let occupied = f64::from(ns.used + add);
             let fits = occupied == 0.0 || occupied + 1.0 <= st.net.storage[next as usize];
@@ -282,9 +332,9 @@ fn node_step(
             if fits || stuck {
                 let turn_ms = st.net.turn(l, next).map_or(0, |t| t.turn_ms);
                 out.moves.push((l, next, !fits, turn_ms));
-                match added.iter_mut().find(|a| a.0 == next) {
+                match out.added.iter_mut().find(|a| a.0 == next) {
                     Some(a) => a.1 += 1,
-                    None => added.push((next, 1)),
+                    None => out.added.push((next, 1)),
                 }
                 moved_any = true;
             } else {
@@ -300,10 +350,76 @@ fn node_step(
             out.blocked.push((l, NEVER));
         }
     }
-    out
 }
 
-/// Runs the agenda on the network.
+/// Items due at future ticks: a ring of per-tick buckets as long as the run (so a day's departures never wait
+/// in a heap) and a heap for anything farther.
+struct TickWheel<T> {
+    slots: Vec<Vec<T>>,
+    far: BinaryHeap<Reverse<(u32, T)>>,
+    pending: usize,
+}
+
+impl<T: Ord + Copy> TickWheel<T> {
+    /// A wheel for a run of `span` ticks.
+    fn new(span: u32) -> Self {
+        TickWheel {
+            slots: (0..=span as usize + 1).map(|_| Vec::new()).collect(),
+            far: BinaryHeap::new(),
+            pending: 0,
+        }
+    }
+
+    /// Adds `item` at `tick`, or at `earliest` if that is later. `earliest` is the first tick not yet taken: the
+    /// next one while a tick is processed, the start before the run.
+    fn push(&mut self, tick: u32, item: T, earliest: u32) {
+        let tick = tick.max(earliest);
+        if (tick - earliest) as usize >= self.slots.len() {
+            self.far.push(Reverse((tick, item)));
+        } else {
+            let n = self.slots.len();
+            self.slots[tick as usize % n].push(item);
+            self.pending += 1;
+        }
+    }
+
+    /// Moves the items due at `tick` into `out` (in no particular order; callers sort).
+    fn take(&mut self, tick: u32, out: &mut Vec<T>) {
+        let n = self.slots.len();
+        let slot = &mut self.slots[tick as usize % n];
+        self.pending -= slot.len();
+        out.append(slot);
+        while let Some(&Reverse((t, x))) = self.far.peek() {
+            if t > tick {
+                break;
+            }
+            self.far.pop();
+            out.push(x);
+        }
+    }
+
+    /// The first tick after `now` with an item, if any.
+    fn next_after(&self, now: u32) -> Option<u32> {
+        let near = (self.pending > 0)
+            .then(|| {
+                (1..self.slots.len() as u32)
+                    .map(|d| now + d)
+                    .find(|t| !self.slots[*t as usize % self.slots.len()].is_empty())
+            })
+            .flatten();
+        let far = self.far.peek().map(|Reverse((t, _))| *t);
+        match (near, far) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pending == 0 && self.far.is_empty()
+    }
+}
+
+/// Runs the agenda on the network. `progress(tick)` is called every tick; returning `false` stops the run.
 pub fn simulate(
     net: &RoadNet,
     agenda: &Agenda,
@@ -327,6 +443,7 @@ pub fn simulate(
             acc: st.cap_per_s[i],
             last_tick: params.start_s,
             blocked_since: NEVER,
+            used_since: params.start_s,
             ..LinkState::default()
         })
         .collect();
@@ -360,13 +477,17 @@ pub fn simulate(
         }
         v
     };
-    let mut events: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+    // Departures by tick: (time ms, trip).
+    let span = params.end_s.saturating_sub(params.start_s);
+    let mut events: TickWheel<(u64, u32)> = TickWheel::new(span);
     for t in 0..agenda.travellers() {
         let first = agenda.trip_off[t];
-        if first < agenda.trip_off[t + 1] && agenda.first_depart_ms[t] != NEVER {
-            events.push(Reverse((agenda.first_depart_ms[t], first)));
+        let at = agenda.first_depart_ms[t];
+        if first < agenda.trip_off[t + 1] && at != NEVER && at <= u64::from(params.end_s) * 1000 {
+            events.push(at.div_ceil(1000) as u32, (at, first), params.start_s);
         }
     }
+    let mut departing: Vec<(u64, u32)> = Vec::new();
     let mut boundaries: Vec<u32> = (params.start_s..params.end_s)
         .step_by(params.step_s.max(1) as usize)
         .collect();
@@ -378,13 +499,17 @@ pub fn simulate(
     r.tt_sum_ms = vec![0; intervals * n_links];
     r.veh_s = vec![0; intervals * n_links];
     let mut next_boundary = 1usize;
-    let mut active: Vec<u32> = Vec::new();
-    let mut is_active = vec![false; n_links];
+    let mut wheel: TickWheel<u32> = TickWheel::new(span);
+    let mut due: Vec<u32> = Vec::new();
+    // Links with vehicles in their buffer (their downstream nodes have work every tick).
+    let mut buffered: Vec<u32> = Vec::new();
+    let mut in_buffered = vec![false; n_links];
     let mut vehicles_on = 0u64;
     r.on_network.push(0);
 
-    // Schedules the traveller's next trip after trip `k` arrived at `t`.
-    let schedule_next = |k: usize, t: u64, events: &mut BinaryHeap<Reverse<(u64, u32)>>| {
+    // Schedules the traveller's next trip after trip `k` arrived at `t` (during tick `now`).
+    let end_ms = u64::from(params.end_s) * 1000;
+    let schedule_next = |k: usize, t: u64, now: u32, events: &mut TickWheel<(u64, u32)>| {
         let traveller = traveller_of[k] as usize;
         if k + 1 < agenda.trip_off[traveller + 1] as usize {
             let when = match agenda.after_arrival[k] {
@@ -392,8 +517,8 @@ pub fn simulate(
                 EndRule::After(d) => t + u64::from(d) * 1000,
                 EndRule::Never => NEVER,
             };
-            if when != NEVER {
-                events.push(Reverse((when, (k + 1) as u32)));
+            if when <= end_ms {
+                events.push(when.div_ceil(1000) as u32, (when, (k + 1) as u32), now + 1);
             }
         }
     };
@@ -401,87 +526,100 @@ pub fn simulate(
     let mut tick = params.start_s;
     while tick <= params.end_s {
         let now = u64::from(tick) * 1000;
-        // 1. Departures.
-        while let Some(&Reverse((t, k))) = events.peek() {
-            if t > now {
-                break;
-            }
-            events.pop();
+        // 1. Departures, in time order (trip order on a tie).
+        events.take(tick, &mut departing);
+        departing.sort_unstable();
+        for &(t, k) in &departing {
             let k = k as usize;
             r.request_ms[k] = t;
             if agenda.mode[k] == Mode::Car && agenda.route_off[k] < agenda.route_off[k + 1] {
                 let first = agenda.route(k)[0];
                 states[first as usize].waiting.push_back((k as u32, t));
                 vehicles_on += 1;
-                if !is_active[first as usize] {
-                    is_active[first as usize] = true;
-                    active.push(first);
-                }
+                due.push(first);
             } else {
                 r.depart_ms[k] = t;
                 let arrive = t + agenda.offnet_ms[k];
-                r.arrive_ms[k] = if arrive <= u64::from(params.end_s) * 1000 {
-                    arrive
-                } else {
-                    NEVER
-                };
+                r.arrive_ms[k] = if arrive <= end_ms { arrive } else { NEVER };
                 if r.arrive_ms[k] != NEVER {
-                    schedule_next(k, arrive, &mut events);
+                    schedule_next(k, arrive, tick, &mut events);
                 }
             }
         }
-        active.sort_unstable();
+        departing.clear();
+        wheel.take(tick, &mut due);
+        due.sort_unstable();
+        due.dedup();
         // 2. Link phase.
-        let outs: Vec<(u32, LinkOut)> = if active.len() >= 512 {
+        let outs: Vec<LinkOut> = if due.len() >= PARALLEL_LINKS {
             let chunk = (n_links / 64).max(256);
-            let act = &active;
+            let act = &due;
             let st_ref = &st;
             states
                 .par_chunks_mut(chunk)
                 .enumerate()
-                .flat_map_iter(|(c, sl)| {
+                .map(|(c, sl)| {
                     let lo = (c * chunk) as u32;
                     let hi = lo + sl.len() as u32;
                     let a =
                         &act[act.partition_point(|&x| x < lo)..act.partition_point(|&x| x < hi)];
-                    a.iter()
-                        .map(|&l| (l, link_step(st_ref, l, &mut sl[(l - lo) as usize], tick)))
-                        .collect::<Vec<_>>()
+                    let mut out = LinkOut::default();
+                    for &l in a {
+                        link_step(st_ref, l, &mut sl[(l - lo) as usize], tick, &mut out);
+                    }
+                    out
                 })
                 .collect()
         } else {
-            active
-                .iter()
-                .map(|&l| (l, link_step(&st, l, &mut states[l as usize], tick)))
-                .collect()
+            let mut out = LinkOut::default();
+            for &l in &due {
+                link_step(&st, l, &mut states[l as usize], tick, &mut out);
+            }
+            vec![out]
         };
-        // 3. Arrivals and insertions.
-        for (_, o) in &outs {
+        r.peak_active_links = r.peak_active_links.max(due.len() as u32);
+        due.clear();
+        // 3. Arrivals, insertions and wake-ups.
+        for o in &outs {
             for &(k, t) in &o.inserted {
                 r.depart_ms[k as usize] = t;
             }
             for &(k, t) in &o.arrivals {
                 r.arrive_ms[k as usize] = t;
                 vehicles_on -= 1;
-                schedule_next(k as usize, t, &mut events);
+                schedule_next(k as usize, t, tick, &mut events);
+            }
+            for &(l, w) in &o.wakes {
+                wheel.push(w, l, tick + 1);
+            }
+            for &l in &o.buffered {
+                if !in_buffered[l as usize] {
+                    in_buffered[l as usize] = true;
+                    buffered.push(l);
+                }
             }
         }
         // 4. Node phase.
-        let mut nodes: Vec<u32> = outs
-            .iter()
-            .filter(|(l, _)| !states[*l as usize].buffer.is_empty())
-            .map(|(l, _)| net.to[*l as usize].0)
-            .collect();
+        buffered.retain(|&l| {
+            let keep = !states[l as usize].buffer.is_empty();
+            in_buffered[l as usize] = keep;
+            keep
+        });
+        let mut nodes: Vec<u32> = buffered.iter().map(|&l| net.to[l as usize].0).collect();
         nodes.sort_unstable();
         nodes.dedup();
-        let decide = |&n: &u32| {
-            let ins = &in_links[in_off[n as usize] as usize..in_off[n as usize + 1] as usize];
-            node_step(&st, &states, ins, n, tick, params)
+        let decide = |nodes: &[u32]| {
+            let mut out = NodeOut::default();
+            for &n in nodes {
+                let ins = &in_links[in_off[n as usize] as usize..in_off[n as usize + 1] as usize];
+                node_step(&st, &states, ins, n, tick, params, &mut out);
+            }
+            out
         };
-        let decisions: Vec<NodeOut> = if nodes.len() >= 256 {
-            nodes.par_iter().with_min_len(64).map(decide).collect()
+        let decisions: Vec<NodeOut> = if nodes.len() >= PARALLEL_NODES {
+            nodes.par_chunks(64).map(decide).collect()
         } else {
-            nodes.iter().map(decide).collect()
+            vec![decide(&nodes)]
         };
         for d in decisions {
             for (from, to, moved_on, turn_ms) in d.moves {
@@ -491,14 +629,19 @@ pub fn simulate(
                 let entry = at(v.exit_ms, now);
                 {
                     let f = &mut states[from as usize];
-                    f.used -= 1;
+                    f.set_used(f.used - 1, tick);
                     f.exited += 1;
                     f.tt_sum_ms += entry - v.entered_ms;
                 }
+                // Space in the buffer and on the link: the link may move its next vehicle or let one in.
+                wheel.push(tick + 1, from, tick + 1);
                 let exit = exit_time(&st, to, v.trip, entry, turn_ms);
                 let t = &mut states[to as usize];
-                t.used += 1;
+                t.set_used(t.used + 1, tick);
                 t.entered += 1;
+                if t.queue.is_empty() {
+                    wheel.push(exit.div_ceil(1000) as u32, to, tick + 1);
+                }
                 t.queue.push_back(QVeh {
                     trip: v.trip,
                     pos: v.pos + 1,
@@ -509,64 +652,68 @@ pub fn simulate(
                     r.moved_on[v.trip as usize] += 1;
                 }
                 r.link_moves += 1;
-                if !is_active[to as usize] {
-                    is_active[to as usize] = true;
-                    active.push(to);
-                }
             }
             for (l, since) in d.blocked {
                 states[l as usize].blocked_since = since;
             }
         }
         r.ticks += 1;
-        // Keep links with vehicles.
-        active.retain(|&l| {
-            let s = &states[l as usize];
-            let keep = s.used > 0 || !s.waiting.is_empty();
-            if !keep {
-                is_active[l as usize] = false;
-            }
-            keep
-        });
         // Interval boundaries.
         while next_boundary < boundaries.len() && tick >= boundaries[next_boundary] {
-            close_interval(&mut r, &mut states, next_boundary - 1, vehicles_on);
+            close_interval(&mut r, &mut states, next_boundary - 1, vehicles_on, tick);
             next_boundary += 1;
         }
         if !progress(tick) {
             break;
         }
-        // Skip quiet stretches: nothing on the network, nothing due before the next event.
+        // Skip quiet stretches: nothing scheduled, nothing buffered, until the next departure.
         let mut next = tick + 1;
-        if active.is_empty() {
-            let due = events
-                .peek()
-                .map_or(u64::from(params.end_s) + 1, |Reverse((t, _))| {
-                    t.div_ceil(1000)
-                });
-            let due = due.min(u64::from(params.end_s) + 1) as u32;
-            // Intervals that end while skipping get no more traffic; close them at their boundaries.
-            while next_boundary < boundaries.len() && boundaries[next_boundary] < due {
-                close_interval(&mut r, &mut states, next_boundary - 1, vehicles_on);
+        if wheel.is_empty() && buffered.is_empty() {
+            let due_at = events
+                .next_after(tick)
+                .unwrap_or(params.end_s + 1)
+                .min(params.end_s + 1);
+            while next_boundary < boundaries.len() && boundaries[next_boundary] < due_at {
+                close_interval(
+                    &mut r,
+                    &mut states,
+                    next_boundary - 1,
+                    vehicles_on,
+                    boundaries[next_boundary],
+                );
                 next_boundary += 1;
             }
-            next = next.max(due);
+            next = next.max(due_at);
         }
         tick = next;
     }
     // Close intervals the loop did not reach (it was stopped early).
     while next_boundary < boundaries.len() {
-        close_interval(&mut r, &mut states, next_boundary - 1, vehicles_on);
+        close_interval(
+            &mut r,
+            &mut states,
+            next_boundary - 1,
+            vehicles_on,
+            boundaries[next_boundary],
+        );
         next_boundary += 1;
     }
     r
 }
 
-/// Moves the links' statistics of interval `iv` into the result and records the vehicles on the network.
-fn close_interval(r: &mut TrafficResult, states: &mut [LinkState], iv: usize, vehicles_on: u64) {
+/// Moves the links' statistics of interval `iv`, which ends at tick `end`, into the result and records the vehicles
+/// on the network.
+fn close_interval(
+    r: &mut TrafficResult,
+    states: &mut [LinkState],
+    iv: usize,
+    vehicles_on: u64,
+    end: u32,
+) {
     let n = states.len();
     for (l, s) in states.iter_mut().enumerate() {
         let at = iv * n + l;
+        s.set_used(s.used, end);
         r.entered[at] = std::mem::take(&mut s.entered);
         r.exited[at] = std::mem::take(&mut s.exited);
         r.tt_sum_ms[at] = std::mem::take(&mut s.tt_sum_ms);
@@ -598,7 +745,12 @@ mod tests {
         };
         for &(dep, from, to) in trips {
             let r = router
-                .route(&mut calc, &[(from, net.free_flow_ms[from as usize])], &[to])
+                .route(
+                    &mut calc,
+                    net,
+                    &[(from, net.free_flow_ms[from as usize])],
+                    &[to],
+                )
                 .expect("route");
             a.routes.extend(&r.links);
             a.route_off.push(a.routes.len() as u32);
