@@ -67,12 +67,13 @@ fn main() {
             println!("  {stage:<20} {secs:>7.2} s");
         }
         println!(
-            "  ticks {}  agent-steps {}  {:.2} M agent-steps/s  vehicle-link moves {}  moved on {}",
+            "  ticks {}  agent-steps {}  {:.2} M agent-steps/s  vehicle-link moves {}  moved on {}  peak due links {}",
             s.ticks,
             s.vehicle_steps,
             s.agent_steps_per_s / 1e6,
             s.link_moves,
-            k.moved_on_vehicles
+            k.moved_on_vehicles,
+            s.peak_active_links
         );
         match &first {
             None => first = Some(out.kpis.clone()),

@@ -592,6 +592,8 @@ pub fn run(req: &RunRequest<'_>, progress: &dyn Progress) -> Result<RunOutput, S
         step_s: sc.step.get_ref().0,
         stuck_ms: u64::from(sc.traffic.stuck_time.0) * 1000,
         seed: req.seed,
+        parallel_links: queue::PARALLEL_LINKS,
+        parallel_nodes: queue::PARALLEL_NODES,
     };
     let mut cancelled = false;
     let traffic_t = Instant::now();

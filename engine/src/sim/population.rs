@@ -419,8 +419,8 @@ pub fn places(
         rows.extend(found);
     }
     rows.sort_by_key(|r| r.0);
-    let mut next = scene.next_feature_id().0;
-    for (poly, levels, usage) in added {
+    // Added buildings take the ids after the scene's, in the order the scenario lists them.
+    for (next, (poly, levels, usage)) in (scene.next_feature_id().0..).zip(added) {
         let g = Geometry::Polygon(poly.clone());
         if let Some((area, centroid)) = footprint_and_centroid(&g) {
             let cat = cfg
@@ -437,7 +437,6 @@ pub fn places(
                 true,
             ));
         }
-        next += 1;
     }
     for (id, c, cat, floor, is_added) in rows {
         let job_m2 = cfg.m2_per_job.get(&cat).copied();
@@ -583,6 +582,9 @@ fn normal(mean: f64, sd: f64, rng: &mut ChaCha8Rng) -> f64 {
     }
 }
 
+/// Activity chains with their weights.
+type WeightedChains = Vec<(Vec<ActKind>, f64)>;
+
 /// Average door-to-door car speed used to plan departures before the traffic is known, m/s (25 km/h).
 const PLANNING_CAR_SPEED: f64 = 25.0 / 3.6;
 
@@ -604,7 +606,7 @@ pub fn synthesize(
     let schools = Sampler::new(&places.school_places);
     let shops = Sampler::new(&places.shop_weight);
     let leisure = Sampler::new(&places.leisure_weight);
-    let chains: Vec<(PersonType, Vec<(Vec<ActKind>, f64)>)> = cfg
+    let chains: Vec<(PersonType, WeightedChains)> = cfg
         .chains
         .iter()
         .map(|(t, v)| {

@@ -31,10 +31,10 @@ use std::collections::{BinaryHeap, VecDeque};
 
 /// "Never" / "not yet".
 pub const NEVER: u64 = u64::MAX;
-/// Active links from which the link phase runs in parallel (below it, thread hand-offs cost more than they save).
-pub const PARALLEL_LINKS: usize = 512;
-/// Active nodes from which the node phase's decisions run in parallel.
-pub const PARALLEL_NODES: usize = 256;
+/// Due links from which the link phase runs in parallel (below it, thread hand-offs cost more than they save).
+pub const PARALLEL_LINKS: usize = 256;
+/// Busy nodes from which the node phase's decisions run in parallel.
+pub const PARALLEL_NODES: usize = 128;
 
 /// Trips to travel, grouped by traveller: traveller `t` makes trips `trip_off[t]..trip_off[t + 1]` in order.
 #[derive(Clone, Debug, Default)]
@@ -85,6 +85,10 @@ pub struct QueueParams {
     pub stuck_ms: u64,
     /// Seed of the node-order draws.
     pub seed: u64,
+    /// Due links from which the link phase runs in parallel ([`PARALLEL_LINKS`]; tests lower it).
+    pub parallel_links: usize,
+    /// Busy nodes from which the node phase runs in parallel ([`PARALLEL_NODES`]).
+    pub parallel_nodes: usize,
 }
 
 /// What happened to each trip, and the link statistics.
@@ -551,7 +555,7 @@ pub fn simulate(
         due.sort_unstable();
         due.dedup();
         // 2. Link phase.
-        let outs: Vec<LinkOut> = if due.len() >= PARALLEL_LINKS {
+        let outs: Vec<LinkOut> = if due.len() >= params.parallel_links {
             let chunk = (n_links / 64).max(256);
             let act = &due;
             let st_ref = &st;
@@ -616,7 +620,7 @@ pub fn simulate(
             }
             out
         };
-        let decisions: Vec<NodeOut> = if nodes.len() >= PARALLEL_NODES {
+        let decisions: Vec<NodeOut> = if nodes.len() >= params.parallel_nodes {
             nodes.par_chunks(64).map(decide).collect()
         } else {
             vec![decide(&nodes)]
@@ -771,6 +775,8 @@ mod tests {
             step_s: 900,
             stuck_ms: 300_000,
             seed: 1,
+            parallel_links: PARALLEL_LINKS,
+            parallel_nodes: PARALLEL_NODES,
         }
     }
 
@@ -849,17 +855,28 @@ mod tests {
             })
             .collect();
         let a = agenda_of(&net, &trips);
-        let run = |threads: usize| {
+        // Sequential phases, and parallel ones forced from the first due link and busy node, on 1 and 2 threads.
+        let run = |threads: usize, parallel_from: usize| {
+            let mut p = params(7200);
+            p.parallel_links = parallel_from;
+            p.parallel_nodes = parallel_from;
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .expect("pool")
-                .install(|| simulate(&net, &a, &params(7200), |_| true))
+                .install(|| simulate(&net, &a, &p, |_| true))
         };
-        let (x, y) = (run(1), run(2));
-        assert_eq!(x.arrive_ms, y.arrive_ms);
-        assert_eq!(x.entered, y.entered);
-        assert_eq!(x.tt_sum_ms, y.tt_sum_ms);
-        assert_eq!(x.moved_on, y.moved_on);
+        let x = run(1, usize::MAX);
+        for (threads, from) in [(1, 1), (2, 1), (2, usize::MAX)] {
+            let y = run(threads, from);
+            assert_eq!(
+                x.arrive_ms, y.arrive_ms,
+                "{threads} threads, parallel from {from}"
+            );
+            assert_eq!(x.entered, y.entered);
+            assert_eq!(x.tt_sum_ms, y.tt_sum_ms);
+            assert_eq!(x.veh_s, y.veh_s);
+            assert_eq!(x.moved_on, y.moved_on);
+        }
     }
 }
