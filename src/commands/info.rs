@@ -42,6 +42,7 @@ fn layer_json(scene: &Scene, l: &Layer) -> Json {
         o.insert(
             "network".into(),
             json!({"kind": n.kind.as_str(), "nodes": n.nodes.len(), "edges": n.edges.len(),
+                   "links": n.links().iter().count(), "turns": n.turns.as_ref().map(Vec::len),
                    "components": n.connected_components(), "length_km": len / 1000.0}),
         );
     }
@@ -115,8 +116,18 @@ pub fn run(a: InfoArgs) -> Result<()> {
         }
         if let Some(n) = &l.network {
             let len = n.edges.iter().fold(0.0, |acc, e| acc + e.length_m);
+            let links = n.links().iter().count();
+            let flow = if n.kind == citytwin_engine::NetworkKind::Road {
+                "car links"
+            } else {
+                "directed links"
+            };
+            let turns = n
+                .turns
+                .as_ref()
+                .map_or_else(String::new, |t| format!(", {} allowed turns", t.len()));
             println!(
-                "    network  {}: {} nodes, {} edges, {} components, {:.2} km",
+                "    network  {}: {} nodes, {} edges, {links} {flow}{turns}, {} components, {:.2} km",
                 n.kind.as_str(),
                 n.nodes.len(),
                 n.edges.len(),
