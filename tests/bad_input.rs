@@ -24,12 +24,11 @@ fn assert_untouched(scene: &Path, before: &[u8]) {
         before,
         "the scene file must be unchanged"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(scene.parent().unwrap())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".citytwin"))
-        .collect();
-    assert!(leftovers.is_empty(), "no temporary files left behind");
+    let leftovers = temp_leftovers(scene.parent().unwrap());
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files left behind: {leftovers:?}"
+    );
 }
 
 #[test]

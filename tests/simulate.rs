@@ -52,18 +52,16 @@ fn assert_same_bytes(a: &Path, b: &Path) {
     }
 }
 
-#[test]
-fn a_population_day_conserves_people_and_gives_the_same_bytes_with_1_and_2_threads() {
-    let dir = tempfile::tempdir().unwrap();
-    let scene = kotka(dir.path());
-    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
-    let sc = scenario("weekday.toml");
+/// Simulates `sc` on `scene` with 1 and with 2 threads into `dir/one` and `dir/two`, and checks the runs are the
+/// same bytes.
+fn on_1_and_2_threads(dir: &Path, scene: &Path, sc: &Path) -> (PathBuf, PathBuf) {
+    let (one, two) = (dir.join("one"), dir.join("two"));
     for (out, threads) in [(&one, "1"), (&two, "2")] {
         ok(&[
             "simulate",
-            s(&scene),
+            s(scene),
             "--scenario",
-            s(&sc),
+            s(sc),
             "--out",
             s(out),
             "--threads",
@@ -71,9 +69,20 @@ fn a_population_day_conserves_people_and_gives_the_same_bytes_with_1_and_2_threa
         ]);
     }
     assert_same_bytes(&one, &two);
-    let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(one.join("run-info.json")).unwrap()).unwrap();
-    assert_eq!(info["stats"]["threads"], 1);
+    (one, two)
+}
+
+fn run_info(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("run-info.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_population_day_conserves_people_and_gives_the_same_bytes_with_1_and_2_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = kotka(dir.path());
+    let (one, two) = on_1_and_2_threads(dir.path(), &scene, &scenario("weekday.toml"));
+    assert_eq!(run_info(&one)["stats"]["threads"], 1);
+    assert_eq!(run_info(&two)["stats"]["threads"], 2);
 
     // Conservation: at every step, people in buildings + people on the move = the population.
     let persons = kpi(&one, "persons") as u64;
@@ -372,17 +381,7 @@ fn bad_scenarios_name_the_key_and_the_line() {
         "02:00",
         "--force",
     ]);
-    let leftovers = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".citytwin")
-        })
-        .count();
-    assert_eq!(leftovers, 0);
+    assert!(temp_leftovers(dir.path()).is_empty());
     let e = fails(&[
         "simulate",
         s(&scene),
@@ -407,23 +406,10 @@ fn parallel_phases_give_the_same_bytes_on_a_busy_city() {
         "start = \"06:00\"\nend = \"09:30\"\nstep = \"10min\"\n[population]\ntotal = 200000\n[modes]\ncar_share = 0.8\nwalk_below_m = 100\n[activities.work]\nstart_sd = \"10min\"\n",
     )
     .unwrap();
-    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
-    for (out, threads) in [(&one, "1"), (&two, "2")] {
-        ok(&[
-            "simulate",
-            s(&scene),
-            "--scenario",
-            s(&sc),
-            "--out",
-            s(out),
-            "--threads",
-            threads,
-        ]);
-    }
-    assert_same_bytes(&one, &two);
-    let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(two.join("run-info.json")).unwrap()).unwrap();
-    let peak = info["stats"]["peak_active_links"].as_u64().unwrap();
+    let (one, two) = on_1_and_2_threads(dir.path(), &scene, &sc);
+    let peak = run_info(&two)["stats"]["peak_active_links"]
+        .as_u64()
+        .unwrap();
     assert!(
         peak as usize >= citytwin_engine::sim::traffic::queue::PARALLEL_LINKS,
         "{peak} links due in one tick: the parallel link phase ran"
@@ -576,10 +562,9 @@ fn ctrl_c_stops_cleanly_and_writes_nothing() {
     );
     assert!(String::from_utf8_lossy(&result.stderr).contains("not written"));
     assert!(!out.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".citytwin"))
-        .collect();
-    assert!(leftovers.is_empty(), "no temporary run directory left");
+    let leftovers = temp_leftovers(dir.path());
+    assert!(
+        leftovers.is_empty(),
+        "no temporary run directory left: {leftovers:?}"
+    );
 }

@@ -64,3 +64,13 @@ pub fn kotka(dir: &Path) -> PathBuf {
     ]);
     out
 }
+
+/// Temporary files or directories citytwin left in `dir` (`.citytwin-*`: unfinished scene or run writes).
+pub fn temp_leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".citytwin"))
+        .collect()
+}
