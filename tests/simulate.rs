@@ -34,6 +34,16 @@ fn column_u64(batch: &arrow_array::RecordBatch, name: &str) -> Vec<u64> {
     a.values().iter().map(|v| u64::from(*v)).collect()
 }
 
+fn column_f64(batch: &arrow_array::RecordBatch, name: &str) -> Float64Array {
+    batch
+        .column_by_name(name)
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap()
+        .clone()
+}
+
 /// Every file of two run directories but `run-info.json` is byte-identical.
 fn assert_same_bytes(a: &Path, b: &Path) {
     let mut names: Vec<String> = std::fs::read_dir(a)
@@ -123,27 +133,9 @@ fn a_population_day_conserves_people_and_gives_the_same_bytes_with_1_and_2_threa
     // Trips: one row per planned trip; car trips depart, arrive, and take at least their free-flow time.
     let (trips, _) = read_table(&one.join("trips.parquet")).unwrap();
     assert_eq!(trips.num_rows() as f64, kpi(&one, "trips"));
-    let dep = trips
-        .column_by_name("depart_s")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap()
-        .clone();
-    let dur = trips
-        .column_by_name("duration_s")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap()
-        .clone();
-    let ff = trips
-        .column_by_name("free_flow_s")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap()
-        .clone();
+    let dep = column_f64(&trips, "depart_s");
+    let dur = column_f64(&trips, "duration_s");
+    let ff = column_f64(&trips, "free_flow_s");
     let arrived = (0..trips.num_rows()).filter(|&i| !dur.is_null(i)).count();
     assert!(arrived as f64 >= kpi(&one, "car_trips_arrived"));
     for i in (0..trips.num_rows()).filter(|&i| !dur.is_null(i)) {
@@ -248,13 +240,7 @@ fn a_bridge_closure_reroutes_traffic_and_compare_shows_it() {
     assert_eq!(delta("persons"), 0.0);
     assert!(c["links_changed"].as_u64().unwrap() > 10);
     let (diff, _) = read_table(&out.join("link_diff.parquet")).unwrap();
-    let d = diff
-        .column_by_name("volume_delta")
-        .unwrap()
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .unwrap()
-        .clone();
+    let d = column_f64(&diff, "volume_delta");
     assert!((0..d.len()).any(|i| d.value(i) > 0.0) && (0..d.len()).any(|i| d.value(i) < 0.0));
     let text = ok(&["compare", s(&base), s(&closed), "--out", s(&out)]);
     assert!(text.contains("vehicle_km"), "{text}");
