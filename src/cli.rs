@@ -36,6 +36,42 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Compare two runs: KPI deltas, and per-link and per-building differences written to Parquet.
     Compare(CompareArgs),
+    /// Solve an EPANET water network (.inp) over time, as EPANET's own runner does; results as CSV.
+    Water(WaterArgs),
+    /// Solve a pandapower network's AC power flow, as pandapower's runpp does; result tables as CSV.
+    Power(PowerArgs),
+}
+
+/// `citytwin water`.
+#[derive(Debug, Args)]
+pub struct WaterArgs {
+    /// The EPANET input file.
+    pub input: PathBuf,
+    /// Directory for node_head_m.csv, node_pressure_m.csv, node_demand_m3s.csv and link_flow_m3s.csv.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Simulated duration (overrides the file's [TIMES] DURATION), e.g. 24h.
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Report step (overrides the file's REPORT TIMESTEP), e.g. 1h.
+    #[arg(long)]
+    pub report_step: Option<String>,
+    /// Replace result files in an existing directory.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `citytwin power`.
+#[derive(Debug, Args)]
+pub struct PowerArgs {
+    /// The pandapower network (JSON from pandapower.to_json).
+    pub input: PathBuf,
+    /// Directory for res_bus.csv, res_line.csv, res_trafo.csv (and res_ext_grid, res_load, res_sgen, res_gen).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Replace result files in an existing directory.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `citytwin simulate`.

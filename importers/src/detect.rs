@@ -22,6 +22,10 @@ pub enum Format {
     GdalRaster(String),
     /// A SUMO road network (`.net.xml`).
     SumoNet,
+    /// An EPANET water network (`.inp`).
+    EpanetInp,
+    /// A pandapower network written by `pandapower.to_json`.
+    Pandapower,
 }
 
 impl Format {
@@ -32,6 +36,8 @@ impl Format {
             Format::GeoJson => "GeoJSON".into(),
             Format::CityJson => "CityJSON".into(),
             Format::SumoNet => "SUMO network".into(),
+            Format::EpanetInp => "EPANET input".into(),
+            Format::Pandapower => "pandapower JSON".into(),
             Format::GdalVector(d) | Format::GdalRaster(d) => d.clone(),
         }
     }
@@ -42,6 +48,8 @@ fn expected_by_extension(path: &Path) -> Option<&'static str> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     Some(if name.ends_with(".net.xml") {
         "SUMO network"
+    } else if name.ends_with(".inp") {
+        "EPANET input"
     } else if name.ends_with(".osm.pbf") || name.ends_with(".pbf") {
         "OSM PBF"
     } else if name.ends_with(".city.json") || name.ends_with(".cityjson") {
@@ -84,6 +92,26 @@ fn xml_kind(head: &[u8]) -> Option<Format> {
         .then_some(Format::SumoNet)
 }
 
+/// An EPANET input file: text whose first section header (after blank and `;` comment lines) is one of
+/// EPANET's sections.
+fn inp_kind(head: &[u8]) -> Option<Format> {
+    const SECTIONS: &[&str] = &[
+        "[TITLE]", "[JUNCTIONS]", "[RESERVOIRS]", "[TANKS]", "[PIPES]", "[PUMPS]", "[VALVES]",
+        "[OPTIONS]", "[PATTERNS]", "[CURVES]", "[DEMANDS]", "[COORDINATES]",
+    ];
+    let text = String::from_utf8_lossy(head);
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(';'))?;
+    let upper = first.to_ascii_uppercase();
+    SECTIONS
+        .iter()
+        .any(|s| upper.starts_with(s))
+        .then_some(Format::EpanetInp)
+}
+
 fn json_kind(head: &[u8]) -> Option<Format> {
     let text = String::from_utf8_lossy(head);
     let t = text.trim_start_matches('\u{feff}').trim_start();
@@ -94,6 +122,10 @@ fn json_kind(head: &[u8]) -> Option<Format> {
     // CityJSON's members may come in any order; "CityObjects" is as telling as the type and often first.
     if compact.contains("\"type\":\"CityJSON\"") || compact.contains("\"CityObjects\":") {
         Some(Format::CityJson)
+    } else if compact.contains("\"_class\":\"pandapowerNet\"")
+        || compact.contains("\"_module\":\"pandapower.auxiliary\"")
+    {
+        Some(Format::Pandapower)
     } else {
         Some(Format::GeoJson)
     }
@@ -127,6 +159,8 @@ pub fn detect(path: &Path) -> Result<Format, ImportError> {
     }
     let found = if n >= 15 && head[4..6] == *b"\x0a\x09" && head[6..15] == *b"OSMHeader" {
         Format::OsmPbf
+    } else if let Some(f) = inp_kind(&head) {
+        f
     } else if let Some(f) = json_kind(&head[..n.min(4096)]) {
         f
     } else if let Some(f) = xml_kind(&head) {
@@ -196,6 +230,15 @@ mod tests {
             Some(Format::SumoNet)
         );
         assert_eq!(xml_kind(b"<routes><trip/></routes>"), None);
+        assert_eq!(
+            inp_kind(b"; a comment\n\n[TITLE]\nNet 1\n[JUNCTIONS]"),
+            Some(Format::EpanetInp)
+        );
+        assert_eq!(inp_kind(b"[{\"type\": 1}]"), None, "a JSON array is not EPANET");
+        assert_eq!(
+            json_kind(br#"{"_module": "pandapower.auxiliary", "_class": "pandapowerNet", "_object": {}}"#),
+            Some(Format::Pandapower)
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! - [`gdal_vector`]: every vector format GDAL reads (Shapefile, GeoPackage, FlatGeobuf, GML, KML, CSV...);
 //! - [`gdal_raster`]: DEMs (GeoTIFF or any GDAL raster) into terrain grids;
 //! - [`cityjson`]: CityJSON 1.x/2.0 buildings with their best LOD;
-//! - [`sumo`]: SUMO road networks (`.net.xml`) as road layers, and SUMO or CSV demand as trips.
+//! - [`sumo`]: SUMO road networks (`.net.xml`) as road layers, and SUMO or CSV demand as trips;
+//! - [`epanet`]: EPANET water networks (`.inp`): the hydraulic model, and a water layer for the scene;
+//! - [`pandapower`]: pandapower electricity networks (`to_json`): the power-flow model, and a power layer.
 //!
 //! Bad features are skipped or repaired and counted per reason in each layer's report; bad files (truncated,
 //! corrupt, no CRS, wrong extension) fail the import with an [`ImportError`] naming the file.
@@ -30,7 +32,9 @@ pub mod gdal_raster;
 pub mod gdal_vector;
 pub mod geojson_reader;
 mod layer_builder;
+pub mod epanet;
 pub mod osm;
+pub mod pandapower;
 pub mod sumo;
 
 pub use detect::Format;
@@ -102,6 +106,8 @@ pub fn import(
         Format::GdalVector(_) => gdal_vector::import(path, opts, progress)?,
         Format::GdalRaster(_) => vec![gdal_raster::import(path, opts, progress)?],
         Format::SumoNet => vec![sumo::import(path, opts, progress)?],
+        Format::EpanetInp => vec![epanet::import_layer(path, opts, progress)?],
+        Format::Pandapower => vec![pandapower::import_layer(path, opts, progress)?],
     };
     for l in &layers {
         citytwin_engine::crs::describe(&l.source.crs).map_err(|source| ImportError::Crs {

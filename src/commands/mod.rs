@@ -4,11 +4,13 @@ mod compare;
 mod export;
 mod generate;
 mod import;
+mod power;
 mod info;
 mod query;
 mod render;
 mod simulate;
 mod view;
+mod water;
 
 use crate::cli::Command;
 use anyhow::Result;
@@ -28,6 +30,8 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::View(a) => view::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Water(a) => water::run(a),
+        Command::Power(a) => power::run(a),
     }
 }
 

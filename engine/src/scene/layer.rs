@@ -102,6 +102,8 @@ pub struct Layer {
     pub terrain: Option<Terrain>,
     /// Import report.
     pub report: LayerReport,
+    /// The full model of a utility network layer (EPANET, pandapower), for simulation.
+    pub utility: Option<Box<crate::sim::utilities::UtilityModel>>,
     #[serde(skip)]
     index: OnceLock<LayerIndex>,
 }
@@ -117,6 +119,7 @@ impl Clone for Layer {
             network: self.network.clone(),
             terrain: self.terrain.clone(),
             report: self.report.clone(),
+            utility: self.utility.clone(),
             index: OnceLock::new(),
         }
     }
@@ -134,6 +137,7 @@ impl Layer {
             network: None,
             terrain: None,
             report: LayerReport::default(),
+            utility: None,
             index: OnceLock::new(),
         }
     }

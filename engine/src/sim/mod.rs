@@ -29,6 +29,7 @@ pub mod population;
 mod rng;
 pub mod scenario;
 pub mod traffic;
+pub mod utilities;
 
 use crate::ids::{FeatureId, LinkId};
 use crate::timeseries::SeriesTable;

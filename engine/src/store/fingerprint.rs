@@ -1,8 +1,8 @@
 //! The scene fingerprint: a hash of what a simulation depends on, so that run outputs are never shown on, or
 //! compared against, another scene.
 //!
-//! It covers the frame, and per layer its name, kind, features (geometry, attributes, buildings), network and
-//! terrain; it leaves out bookmarks and import reports, so saving a camera does not orphan a run. The hash is
+//! It covers the frame, and per layer its name, kind, features (geometry, attributes, buildings), network,
+//! terrain and utility model; it leaves out bookmarks and import reports, so saving a camera does not orphan a run. The hash is
 //! XXH3-128 (`twox-hash`), over the same bincode encoding the store writes; feature chunks are hashed in
 //! parallel and combined in order, so the result does not depend on the thread count.
 
@@ -24,6 +24,7 @@ pub fn fingerprint(scene: &Scene) -> String {
         h.write(l.kind.as_str().as_bytes());
         h.write(&enc(&l.network));
         h.write(&enc(&l.terrain));
+        h.write(&enc(&l.utility));
         let chunks: Vec<u128> = l
             .features
             .par_chunks(crate::store::FEATURES_PER_CHUNK)

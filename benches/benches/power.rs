@@ -1,0 +1,3 @@
+//! power benchmarks: being written.
+
+fn main() {}

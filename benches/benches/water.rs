@@ -1,0 +1,3 @@
+//! water benchmarks: being written.
+
+fn main() {}
