@@ -1,7 +1,65 @@
-//! AC power flow after pandapower: the network model ([`PowerGrid`], pandapower's element tables) and its
-//! solution by Newton–Raphson ([`solve`]).
+//! AC power flow after pandapower: the network model ([`PowerGrid`], pandapower's element tables in pandapower's
+//! units) and its solution by Newton–Raphson ([`solve`]), with pandapower's result tables ([`PfResult`]).
 //!
-//! Status: the model is in place; the solver is being written (see `solve`).
+//! # What it follows
+//! pandapower 3.x `runpp` with its defaults (algorithm "nr", `calculate_voltage_angles` True, init "auto",
+//! `trafo_model` "t", `trafo_loading` "current", `voltage_depend_loads` True, `check_connectivity` True):
+//! - **per unit**: system base `sn_mva`; each bus's base is its `vn_kv`, `Z_base = vn_kv² / sn_mva`;
+//! - **lines**: pandapower's π model: series `r + jx` from Ω/km × km on the from bus's base,
+//!   divided by `parallel`; shunt `g + jb` (b = 2π·f·C) split half to each end;
+//! - **two-winding transformers**: pandapower's T model (leakage impedance split half to each side, magnetising
+//!   admittance from `pfe_kw` and `i0_percent` in the middle), turned into an equivalent π with different shunts at
+//!   each end; the off-nominal ratio and the phase shift sit at the HV side; tap changers of type `Ratio`,
+//!   `Symmetrical` and `Ideal` (and pre-3.0 `tap_phase_shifter`) on either side; the π model on request;
+//! - **bus elements**: loads and static generators with `scaling` (loads may be voltage dependent through
+//!   `const_z_*` / `const_i_*`, averaged per bus as pandapower does), shunts (`p_mw`, `q_mvar` at `vn_kv`, × `step`),
+//!   generators as PV buses, external grids (and slack generators) as reference buses;
+//! - **switches**: closed bus–bus switches without impedance fuse their buses into one; with `z_ohm > 0` they are
+//!   a branch (r/x = 2, pandapower's `switch_rx_ratio`); an open line or transformer switch moves that branch end to
+//!   an auxiliary bus, so the branch stays energised from its other end (charging current, voltage rise), as
+//!   pandapower does by default; a line ending at an out-of-service bus is treated the same way;
+//! - **topology**: buses with no path to a reference bus are isolated: their results are NaN, elements on them
+//!   carry zero power, branches between them carry no flow;
+//! - **Newton–Raphson** in polar form with pandapower's start (magnitudes at the mean of the
+//!   set points, angles from a DC power flow), full steps, convergence when the largest power mismatch is below
+//!   `tolerance_mva` (per unit of `sn_mva`, as pandapower); the sparse Jacobian is factorised by faer's sparse LU,
+//!   its symbolic analysis done once per network and reused at every iteration;
+//! - **results** ([`results`]): pandapower's tables and columns: flows at both ends, losses, currents
+//!   `|S| / (√3 · vm · vn_kv)`, line loading against `max_i_ka · df · parallel`, transformer loading by current
+//!   against the rated current of each side, external-grid and generator powers as pandapower splits them.
+//!
+//! # Where it differs
+//! - Not modelled: three-winding transformers, impedances, wards, storage, motors, DC lines, FACTS, asymmetric
+//!   elements, characteristic tables (`tap_dependency_table`, `Tabular` taps): networks using them are refused
+//!   by the importer or by [`solve`]. Generator reactive limits are not enforced (pandapower's default too).
+//! - Several external grids at one bus share its power equally (pandapower weighs them by `slack_weight`, which is
+//!   1 by default).
+//! - A branch with zero reactance is left out of the DC start (pandapower fails on it).
+//!
+//! # Units
+//! Powers in MW / Mvar (consumption positive for loads, generation positive for static generators, generators and
+//! external grids, as pandapower writes them), voltages in pu of the bus's `vn_kv`, angles in degrees, currents in
+//! kA, lengths in km.
+//!
+//! # Glossary
+//! - **bus**: a node of the electrical network; **branch**: a line, a transformer or an impedance between two buses.
+//! - **pu** (per unit): a quantity divided by its base; **vm_pu / va_degree**: voltage magnitude and angle.
+//! - **slack / reference bus**: a bus whose voltage is fixed (external grid) and that balances the power.
+//! - **PV bus**: a bus whose active power and voltage magnitude are fixed (generator); **PQ bus**: any other.
+//! - **Ybus**: the bus admittance matrix, `I = Ybus · V`.
+//! - **π / T model**: a branch as a series impedance with shunts at its ends (π) or in its middle (T).
+//! - **tap**: the off-nominal turns ratio of a transformer, from its tap changer position.
+//! - **auxiliary bus**: an internal bus at the open end of a switched-off branch.
+
+mod branch;
+mod build;
+mod error;
+mod newton;
+pub mod results;
+mod ybus;
+
+pub use error::PowerError;
+pub use results::{BusResult, GenResult, LineResult, PfResult, PqResult, ResultRow, TrafoResult};
 
 use serde::{Deserialize, Serialize};
 
@@ -92,8 +150,12 @@ pub struct Trafo {
     pub tap_step_degree: f64,
     /// `Ratio`, `Symmetrical`, `Ideal`, `Tabular`, or none.
     pub tap_changer_type: Option<String>,
-    /// Pre-3.0 networks: ideal phase shifter.
+    /// Pre-3.0 networks (no `tap_changer_type` column): ideal phase shifter.
     pub tap_phase_shifter: Option<bool>,
+    /// The tap changer follows a characteristic table (pandapower `tap_dependency_table`; not modelled: such a
+    /// transformer is refused).
+    #[serde(default)]
+    pub tap_dependency_table: bool,
     /// Parallel transformers.
     pub parallel: f64,
     /// Derating factor.
@@ -119,6 +181,19 @@ pub struct Injection {
     pub scaling: f64,
     /// In service.
     pub in_service: bool,
+    /// Loads only: the share of active power that is constant impedance, % (the rest of `p_mw` is constant
+    /// power or constant current).
+    #[serde(default)]
+    pub const_z_p_percent: f64,
+    /// Loads only: the share of active power that is constant current, %.
+    #[serde(default)]
+    pub const_i_p_percent: f64,
+    /// Loads only: the share of reactive power that is constant impedance, %.
+    #[serde(default)]
+    pub const_z_q_percent: f64,
+    /// Loads only: the share of reactive power that is constant current, %.
+    #[serde(default)]
+    pub const_i_q_percent: f64,
 }
 
 /// A voltage-controlled generator (pandapower `gen` table).
@@ -138,6 +213,20 @@ pub struct Gen {
     pub scaling: f64,
     /// In service.
     pub in_service: bool,
+    /// A slack (reference) generator: its bus is a reference bus, like an external grid's.
+    #[serde(default)]
+    pub slack: bool,
+    /// Reactive power limits, Mvar (NaN: none). They are not enforced; they only share the reactive power of
+    /// several generators at one bus, as pandapower does.
+    #[serde(default = "nan")]
+    pub min_q_mvar: f64,
+    /// See `min_q_mvar`.
+    #[serde(default = "nan")]
+    pub max_q_mvar: f64,
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
 
 /// An external grid (slack; pandapower `ext_grid` table).
@@ -235,4 +324,97 @@ pub struct PowerGrid {
     pub switches: Vec<Switch>,
     /// Shunts.
     pub shunts: Vec<Shunt>,
+}
+
+/// How voltages start (pandapower's `init`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PfInit {
+    /// pandapower's default: magnitudes at the mean of the external grids' and generators' set points, angles
+    /// from a DC power flow when voltage angles are calculated, else flat.
+    #[default]
+    Auto,
+    /// 1 pu and 0° everywhere but at set points.
+    Flat,
+    /// 1 pu magnitudes, angles from a DC power flow.
+    Dc,
+}
+
+/// The transformer equivalent circuit (pandapower's `trafo_model`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrafoModel {
+    /// T: leakage impedance split half to each side, magnetising admittance in the middle (the default).
+    #[default]
+    T,
+    /// π: the whole leakage impedance in series, the magnetising admittance split half to each end.
+    Pi,
+}
+
+/// Power-flow options, with pandapower's `runpp` defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PfOptions {
+    /// Convergence limit on the largest active or reactive power mismatch, in per unit of the system base
+    /// `sn_mva` (MVA when `sn_mva` is 1, as pandapower's name suggests). Default 1e-8.
+    pub tolerance_mva: f64,
+    /// Newton–Raphson iterations before giving up. Default 10.
+    pub max_iteration: usize,
+    /// Honour transformer phase shifts and external-grid angles (else both are 0). Default true.
+    pub calculate_voltage_angles: bool,
+    /// Start values. Default [`PfInit::Auto`].
+    pub init: PfInit,
+    /// Transformer model. Default [`TrafoModel::T`].
+    pub trafo_model: TrafoModel,
+}
+
+impl Default for PfOptions {
+    fn default() -> Self {
+        PfOptions {
+            tolerance_mva: 1e-8,
+            max_iteration: 10,
+            calculate_voltage_angles: true,
+            init: PfInit::Auto,
+            trafo_model: TrafoModel::T,
+        }
+    }
+}
+
+/// Solves the AC power flow of `grid` as pandapower's `runpp` does.
+///
+/// # Examples
+/// ```
+/// use citytwin_engine::sim::utilities::power::*;
+/// let bus = |index, vn_kv| Bus { index, name: None, vn_kv, in_service: true, geo: None };
+/// let grid = PowerGrid {
+///     sn_mva: 1.0,
+///     f_hz: 50.0,
+///     buses: vec![bus(0, 20.0), bus(1, 20.0)],
+///     lines: vec![Line {
+///         index: 0, name: None, from_bus: 0, to_bus: 1, length_km: 2.0, r_ohm_per_km: 0.2,
+///         x_ohm_per_km: 0.1, c_nf_per_km: 0.0, g_us_per_km: 0.0, max_i_ka: 0.3, parallel: 1.0, df: 1.0,
+///         in_service: true, geo: None,
+///     }],
+///     loads: vec![Injection {
+///         index: 0, name: None, bus: 1, p_mw: 2.0, q_mvar: 0.5, scaling: 1.0, in_service: true,
+///         const_z_p_percent: 0.0, const_i_p_percent: 0.0, const_z_q_percent: 0.0, const_i_q_percent: 0.0,
+///     }],
+///     ext_grids: vec![ExtGrid { index: 0, name: None, bus: 0, vm_pu: 1.0, va_degree: 0.0, in_service: true }],
+///     ..PowerGrid::default()
+/// };
+/// let res = solve(&grid, &PfOptions::default()).unwrap();
+/// assert!(res.bus[1].vm_pu < 1.0);
+/// assert!((res.ext_grid[0].p_mw - 2.0 - res.line[0].pl_mw).abs() < 1e-9);
+/// ```
+///
+/// # Errors
+/// [`PowerError`]: an element refers to a missing bus, a parameter makes a branch degenerate, no external grid
+/// feeds the network, set points conflict, the model uses something not modelled, or Newton–Raphson does not
+/// converge within `max_iteration` (the error gives the iterations and the remaining mismatch).
+///
+/// # Performance
+/// One sparse LU factorisation per iteration on the Jacobian's fixed pattern, analysed once.
+pub fn solve(grid: &PowerGrid, opts: &PfOptions) -> Result<PfResult, PowerError> {
+    let pu = build::build(grid, opts)?;
+    let y = ybus::Ybus::new(&pu);
+    let v0 = newton::start_voltages(&pu, &y, opts)?;
+    let sol = newton::newton_raphson(&pu, &y, v0, opts)?;
+    Ok(results::results(grid, &pu, &y, &sol))
 }
