@@ -78,12 +78,15 @@ fn message(e: &serde_json::Error) -> String {
     }
 }
 
-/// The line of each key of the objects one level inside the top-level object (the members of `_object`), from
-/// a scan of the raw text (serde_json keeps no positions). First occurrence wins.
+/// For each member of the top-level `_object` (the tables and scalars), the line where its data starts: the line
+/// of its own `_object` (a table's DataFrame text) when it has one, else of its key. From a scan of the raw text
+/// (serde_json keeps no positions); the first occurrence of a member wins.
 fn member_lines(text: &str) -> HashMap<String, usize> {
     let b = text.as_bytes();
     let (mut depth, mut line, mut i) = (0i32, 1usize, 0usize);
-    let mut out = HashMap::new();
+    let mut out: HashMap<String, usize> = HashMap::new();
+    let mut member: Option<String> = None;
+    let mut seen: HashSet<String> = HashSet::new();
     while i < b.len() {
         match b[i] {
             b'\n' => line += 1,
@@ -96,16 +99,27 @@ fn member_lines(text: &str) -> HashMap<String, usize> {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
                 let end = i.min(b.len());
-                if depth == 2 {
-                    let mut j = end + 1;
-                    while j < b.len() && b[j].is_ascii_whitespace() {
-                        j += 1;
-                    }
-                    if j < b.len() && b[j] == b':' {
-                        if let Some(key) = text.get(start..end) {
-                            out.entry(key.to_owned()).or_insert(line);
+                let mut j = end + 1;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                let key = (j < b.len() && b[j] == b':')
+                    .then(|| text.get(start..end))
+                    .flatten();
+                match (depth, key) {
+                    (2, Some(k)) => {
+                        // A member seen before (a repeated key) keeps its first position.
+                        member = seen.insert(k.to_owned()).then(|| k.to_owned());
+                        if let Some(m) = &member {
+                            out.insert(m.clone(), line);
                         }
                     }
+                    (3, Some("_object")) => {
+                        if let Some(m) = &member {
+                            out.insert(m.clone(), line);
+                        }
+                    }
+                    _ => {}
                 }
             }
             _ => {}
@@ -819,12 +833,16 @@ mod tests {
 
     #[test]
     fn member_lines_skip_strings_and_nested_keys() {
-        let text = "{\n \"_module\": \"x\",\n \"_object\": {\n  \"bus\": {\"_object\": \"{\\\"line\\\": 1}\"},\n  \"line\": {\"a\": {\"trafo\": 1}}\n }\n}";
+        let text = "{\n \"_module\": \"x\",\n \"_object\": {\n  \"bus\": {\n\"_object\": \"{\\\"line\\\": 1}\"},\n  \"line\": {\"a\": {\"trafo\": 1}}\n }\n}";
         let m = member_lines(text);
-        assert_eq!(m.get("bus"), Some(&4));
+        assert_eq!(
+            m.get("bus"),
+            Some(&5),
+            "the line of the table's own _object"
+        );
         assert_eq!(
             m.get("line"),
-            Some(&5),
+            Some(&6),
             "the escaped key inside the bus table is not a member"
         );
         assert_eq!(m.get("trafo"), None, "deeper keys are not members");
