@@ -418,3 +418,362 @@ pub fn solve(grid: &PowerGrid, opts: &PfOptions) -> Result<PfResult, PowerError>
     let sol = newton::newton_raphson(&pu, &y, v0, opts)?;
     Ok(results::results(grid, &pu, &y, &sol))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bus(index: i64, vn_kv: f64) -> Bus {
+        Bus {
+            index,
+            name: None,
+            vn_kv,
+            in_service: true,
+            geo: None,
+        }
+    }
+
+    fn line(index: i64, from_bus: i64, to_bus: i64, km: f64, r: f64, x: f64, c_nf: f64) -> Line {
+        Line {
+            index,
+            name: None,
+            from_bus,
+            to_bus,
+            length_km: km,
+            r_ohm_per_km: r,
+            x_ohm_per_km: x,
+            c_nf_per_km: c_nf,
+            g_us_per_km: 0.0,
+            max_i_ka: 0.5,
+            parallel: 1.0,
+            df: 1.0,
+            in_service: true,
+            geo: None,
+        }
+    }
+
+    fn load(index: i64, bus: i64, p_mw: f64, q_mvar: f64) -> Injection {
+        Injection {
+            index,
+            name: None,
+            bus,
+            p_mw,
+            q_mvar,
+            scaling: 1.0,
+            in_service: true,
+            const_z_p_percent: 0.0,
+            const_i_p_percent: 0.0,
+            const_z_q_percent: 0.0,
+            const_i_q_percent: 0.0,
+        }
+    }
+
+    fn ext_grid(bus: i64) -> ExtGrid {
+        ExtGrid {
+            index: 0,
+            name: None,
+            bus,
+            vm_pu: 1.0,
+            va_degree: 0.0,
+            in_service: true,
+        }
+    }
+
+    /// Slack at bus 0 (20 kV, 1 pu), a 2 km line of 0.2 + j0.1 Ω/km, a load of 2 MW + 0.5 Mvar at bus 1.
+    fn two_bus() -> PowerGrid {
+        PowerGrid {
+            sn_mva: 1.0,
+            f_hz: 50.0,
+            buses: vec![bus(0, 20.0), bus(1, 20.0)],
+            lines: vec![line(0, 0, 1, 2.0, 0.2, 0.1, 0.0)],
+            loads: vec![load(0, 1, 2.0, 0.5)],
+            ext_grids: vec![ext_grid(0)],
+            ..PowerGrid::default()
+        }
+    }
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn two_buses_solved_by_hand() {
+        let res = solve(&two_bus(), &PfOptions::default()).expect("converges");
+        // Per unit on 1 MVA and 20 kV (Z_base 400 Ω): z = (0.4 + j0.2) / 400, s = 2 + j0.5.
+        let (r, x, p, q): (f64, f64, f64, f64) = (0.4 / 400.0, 0.2 / 400.0, 2.0, 0.5);
+        // V1·conj(V2) = |V2|² + z·conj(s) with V1 = 1: a quadratic in u = |V2|².
+        let (a, b) = (r * p + x * q, x * p - r * q);
+        let c = 1.0 - 2.0 * a;
+        let u = (c + (c * c - 4.0 * (a * a + b * b)).sqrt()) / 2.0;
+        let vm = u.sqrt();
+        let va = -b.atan2(u + a).to_degrees();
+        let b1 = &res.bus[1];
+        assert!(close(b1.vm_pu, vm, 1e-12), "{} vs {vm}", b1.vm_pu);
+        assert!(close(b1.va_degree, va, 1e-9), "{} vs {va}", b1.va_degree);
+        assert!(close(b1.p_mw, 2.0, 1e-12) && close(b1.q_mvar, 0.5, 1e-12));
+        // Losses R·|I|², |I| = |s| / |V2|; the slack supplies load and losses.
+        let i_pu = (p * p + q * q).sqrt() / vm;
+        let l = &res.line[0];
+        assert!(close(l.pl_mw, r * i_pu * i_pu, 1e-12), "{}", l.pl_mw);
+        assert!(close(l.ql_mvar, x * i_pu * i_pu, 1e-12));
+        assert!(close(l.p_to_mw, -2.0, 1e-9) && close(l.q_to_mvar, -0.5, 1e-9));
+        let i_ka = i_pu / (3f64.sqrt() * 20.0);
+        assert!(close(l.i_to_ka, i_ka, 1e-12) && close(l.i_from_ka, i_ka, 1e-12));
+        assert!(close(l.loading_percent, i_ka / 0.5 * 100.0, 1e-9));
+        assert!(close(res.ext_grid[0].p_mw, 2.0 + l.pl_mw, 1e-9));
+        assert!(close(res.bus[0].p_mw, -res.ext_grid[0].p_mw, 1e-12));
+        assert!(res.iterations >= 2 && res.mismatch_mva < 1e-8);
+        assert_eq!(
+            res,
+            solve(&two_bus(), &PfOptions::default()).expect("again"),
+            "deterministic"
+        );
+    }
+
+    fn trafo(hv_bus: i64, lv_bus: i64) -> Trafo {
+        Trafo {
+            index: 0,
+            name: None,
+            hv_bus,
+            lv_bus,
+            sn_mva: 40.0,
+            vn_hv_kv: 110.0,
+            vn_lv_kv: 21.0,
+            vk_percent: 10.0,
+            vkr_percent: 0.3,
+            pfe_kw: 0.0,
+            i0_percent: 0.0,
+            shift_degree: 30.0,
+            tap_side: Some("hv".into()),
+            tap_neutral: 0.0,
+            tap_pos: 0.0,
+            tap_step_percent: 2.5,
+            tap_step_degree: f64::NAN,
+            tap_changer_type: Some("Ratio".into()),
+            tap_phase_shifter: None,
+            tap_dependency_table: false,
+            parallel: 1.0,
+            df: 1.0,
+            in_service: true,
+        }
+    }
+
+    #[test]
+    fn unloaded_transformer_gives_its_ratio_and_shift() {
+        let mut grid = PowerGrid {
+            sn_mva: 1.0,
+            f_hz: 50.0,
+            buses: vec![bus(0, 110.0), bus(1, 20.0)],
+            trafos: vec![trafo(0, 1)],
+            ext_grids: vec![ext_grid(0)],
+            ..PowerGrid::default()
+        };
+        let res = solve(&grid, &PfOptions::default()).expect("converges");
+        // 110/21 kV between 110 and 20 kV buses: the LV side sits at 21/20 pu, lagging by the shift.
+        assert!(close(res.bus[1].vm_pu, 1.05, 1e-12), "{}", res.bus[1].vm_pu);
+        assert!(
+            close(res.bus[1].va_degree, -30.0, 1e-9),
+            "{}",
+            res.bus[1].va_degree
+        );
+        assert!(close(res.trafo[0].p_hv_mw, 0.0, 1e-12));
+        // Two steps of 2.5 % up on the HV side: 115.5/21 kV on 110/20 kV buses, a ratio of 1.
+        grid.trafos[0].tap_pos = 2.0;
+        let res = solve(&grid, &PfOptions::default()).expect("converges");
+        assert!(close(res.bus[1].vm_pu, 1.0, 1e-12), "{}", res.bus[1].vm_pu);
+        // Without angles, the shift is gone.
+        let flat = PfOptions {
+            calculate_voltage_angles: false,
+            ..PfOptions::default()
+        };
+        let res = solve(&grid, &flat).expect("converges");
+        assert!(close(res.bus[1].va_degree, 0.0, 1e-12));
+    }
+
+    #[test]
+    fn open_switch_leaves_the_line_charged_from_its_other_end() {
+        // A 10 km cable, open at bus 1: bus 1 is cut off, the cable's far end floats above 1 pu.
+        let mut grid = two_bus();
+        grid.lines[0] = line(0, 0, 1, 10.0, 0.1, 0.1, 300.0);
+        grid.switches.push(Switch {
+            index: 0,
+            name: None,
+            bus: 1,
+            element: 0,
+            et: SwitchTarget::Line,
+            closed: false,
+            z_ohm: 0.0,
+        });
+        let res = solve(&grid, &PfOptions::default()).expect("converges");
+        assert!(res.bus[1].vm_pu.is_nan() && res.bus[1].va_degree.is_nan());
+        assert_eq!(
+            (res.bus[1].p_mw, res.load[0].p_mw),
+            (0.0, 0.0),
+            "an isolated load draws nothing"
+        );
+        // Open end of a π line: V2 = V1 / (1 + z·jb/2).
+        let z = faer::c64::new(1.0 / 400.0, 1.0 / 400.0);
+        let b = 2.0 * std::f64::consts::PI * 50.0 * 300e-9 * 400.0 * 10.0;
+        let v2 = faer::c64::new(1.0, 0.0)
+            / (faer::c64::new(1.0, 0.0) + z * faer::c64::new(0.0, b / 2.0));
+        let l = &res.line[0];
+        assert!(
+            close(l.vm_to_pu, v2.norm(), 1e-12) && l.vm_to_pu > 1.0,
+            "{}",
+            l.vm_to_pu
+        );
+        // Nothing leaves at the open end (to the convergence tolerance).
+        assert!(close(l.p_to_mw, 0.0, 1e-8) && close(l.q_to_mvar, 0.0, 1e-8));
+        assert!(
+            l.q_from_mvar < 0.0,
+            "the cable's charging flows back into the grid"
+        );
+        // Closed, the same cable carries the load.
+        grid.switches[0].closed = true;
+        let res = solve(&grid, &PfOptions::default()).expect("converges");
+        assert!(res.bus[1].vm_pu < 1.0 && close(res.load[0].p_mw, 2.0, 0.0));
+    }
+
+    #[test]
+    fn out_of_service_and_fused_buses() {
+        let mut grid = two_bus();
+        // Bus 2 is fused to bus 1 by a closed switch; bus 3 is out of service with a line to bus 1.
+        grid.buses.push(bus(2, 20.0));
+        grid.buses.push(Bus {
+            in_service: false,
+            ..bus(3, 20.0)
+        });
+        grid.switches.push(Switch {
+            index: 0,
+            name: None,
+            bus: 1,
+            element: 2,
+            et: SwitchTarget::Bus,
+            closed: true,
+            z_ohm: 0.0,
+        });
+        grid.loads[0].bus = 2;
+        grid.lines.push(line(1, 1, 3, 1.0, 0.1, 0.1, 0.0));
+        let mut oos = line(2, 0, 1, 1.0, 0.1, 0.1, 0.0);
+        oos.in_service = false;
+        grid.lines.push(oos);
+        let res = solve(&grid, &PfOptions::default()).expect("converges");
+        let reference = solve(&two_bus(), &PfOptions::default()).expect("converges");
+        assert_eq!(
+            res.bus[1].vm_pu, res.bus[2].vm_pu,
+            "fused buses share their voltage"
+        );
+        assert!(close(res.bus[2].vm_pu, reference.bus[1].vm_pu, 1e-12));
+        assert!(close(res.bus[2].p_mw, 2.0, 0.0) && close(res.bus[1].p_mw, 0.0, 0.0));
+        let b3 = &res.bus[3];
+        assert!(
+            b3.vm_pu.is_nan() && b3.p_mw.is_nan(),
+            "out of service: all NaN"
+        );
+        // The line to the out-of-service bus stays energised from bus 1, carrying nothing.
+        assert!(close(res.line[1].vm_to_pu, res.bus[1].vm_pu, 1e-12));
+        assert!(close(res.line[1].p_from_mw, 0.0, 1e-15));
+        // The out-of-service line: no flow, both voltages.
+        assert_eq!((res.line[2].p_from_mw, res.line[2].i_ka), (0.0, 0.0));
+        assert!(close(res.line[2].vm_to_pu, res.bus[1].vm_pu, 0.0));
+    }
+
+    #[test]
+    fn generators_hold_their_voltage() {
+        let mut grid = two_bus();
+        grid.gens.push(Gen {
+            index: 7,
+            name: None,
+            bus: 1,
+            p_mw: 1.0,
+            vm_pu: 1.01,
+            scaling: 1.0,
+            in_service: true,
+            slack: false,
+            min_q_mvar: f64::NAN,
+            max_q_mvar: f64::NAN,
+        });
+        let res = solve(&grid, &PfOptions::default()).expect("converges");
+        let g = &res.gen[0];
+        assert!(close(res.bus[1].vm_pu, 1.01, 1e-12) && close(g.vm_pu, 1.01, 1e-12));
+        assert_eq!((g.index, g.p_mw), (7, 1.0));
+        // Reactive balance at bus 1: the generator covers the load and what the line takes (to 1e-7: with two
+        // machines pandapower shares Q by reactive range, ±1e9 Mvar without limits, and so do we, rounding and
+        // all).
+        let l = &res.line[0];
+        assert!(
+            close(g.q_mvar, 0.5 + l.q_to_mvar, 1e-6),
+            "{} {}",
+            g.q_mvar,
+            l.q_to_mvar
+        );
+        assert!(close(res.ext_grid[0].p_mw, 1.0 + l.pl_mw, 1e-9));
+        assert!(
+            close(res.bus[1].p_mw, 1.0, 1e-12) && close(res.bus[1].q_mvar, 0.5 - g.q_mvar, 1e-12)
+        );
+        // A second generator at the bus with another set point is refused.
+        let mut second = grid.gens[0].clone();
+        second.vm_pu = 1.02;
+        grid.gens.push(second);
+        assert!(matches!(
+            solve(&grid, &PfOptions::default()),
+            Err(PowerError::ConflictingSetpoints { bus: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn failures_are_errors_not_nan() {
+        // Far beyond the line's transfer limit: no solution, so no convergence.
+        let mut grid = two_bus();
+        grid.loads[0].p_mw = 2000.0;
+        let err = solve(&grid, &PfOptions::default()).expect_err("collapses");
+        match &err {
+            PowerError::NotConverged {
+                iterations,
+                mismatch_mva,
+                bus,
+                ..
+            } => {
+                assert_eq!(*iterations, 10);
+                assert!(*mismatch_mva > 1e-8 && *bus == 1, "{err}");
+            }
+            other => panic!("{other}"),
+        }
+        assert!(
+            err.to_string()
+                .contains("did not converge in 10 iterations"),
+            "{err}"
+        );
+        grid.ext_grids[0].in_service = false;
+        assert!(matches!(
+            solve(&grid, &PfOptions::default()),
+            Err(PowerError::NoSlack)
+        ));
+        let mut grid = two_bus();
+        grid.loads[0].bus = 9;
+        assert!(matches!(
+            solve(&grid, &PfOptions::default()),
+            Err(PowerError::UnknownBus {
+                table: "load",
+                bus: 9,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn voltage_dependent_loads_follow_the_voltage() {
+        let mut grid = two_bus();
+        grid.loads[0].const_z_p_percent = 100.0;
+        grid.loads[0].const_z_q_percent = 100.0;
+        let res = solve(&grid, &PfOptions::default()).expect("converges");
+        let vm = res.bus[1].vm_pu;
+        assert!(vm < 1.0);
+        assert!(
+            close(res.load[0].p_mw, 2.0 * vm * vm, 1e-12),
+            "{}",
+            res.load[0].p_mw
+        );
+        assert!(close(res.line[0].p_to_mw, -res.load[0].p_mw, 1e-8));
+    }
+}
