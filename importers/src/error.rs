@@ -70,6 +70,17 @@ pub enum ImportError {
         #[source]
         source: gdal::errors::GdalError,
     },
+    /// The file is well-formed text but breaks its format's rules: bad values, undefined references. Each
+    /// problem names its line.
+    #[error("{path}: {} problem(s) in the {format} file:\n  {}", problems.len(), problems.join("\n  "))]
+    Invalid {
+        /// The input file.
+        path: PathBuf,
+        /// Format being read.
+        format: String,
+        /// The problems, each with its line (at most ten, as EPANET reports).
+        problems: Vec<String>,
+    },
     /// The file is readable but holds nothing citytwin can use.
     #[error("{path}: {detail}")]
     Unsupported {

@@ -8,6 +8,7 @@ mod power;
 mod info;
 mod query;
 mod render;
+mod results_dir;
 mod simulate;
 mod view;
 mod water;
