@@ -46,6 +46,9 @@ fn layer_json(scene: &Scene, l: &Layer) -> Json {
                    "components": n.connected_components(), "length_km": len / 1000.0}),
         );
     }
+    if let Some(u) = &l.utility {
+        o.insert("model".into(), json!(u.summary()));
+    }
     if let Some(t) = &l.terrain {
         let (lo, hi) = t.height_range().unwrap_or((f64::NAN, f64::NAN));
         o.insert(
@@ -134,6 +137,9 @@ pub fn run(a: InfoArgs) -> Result<()> {
                 n.connected_components(),
                 len / 1000.0
             );
+        }
+        if let Some(u) = &l.utility {
+            println!("    model    {}", u.summary());
         }
         if let Some(t) = &l.terrain {
             let (lo, hi) = t.height_range().unwrap_or((f64::NAN, f64::NAN));

@@ -221,6 +221,9 @@ impl Scene {
                 }
             }
         }
+        if let Some(u) = &mut layer.utility {
+            u.remap_features(|f| FeatureId(base + f.0));
+        }
         self.next_feature_id = base + max + 1;
 
         // Measure edges in metres, now that geometry is in the frame (unless the source gave lengths).

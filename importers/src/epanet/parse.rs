@@ -543,10 +543,10 @@ impl Reader {
 
     fn add_node_id(&mut self, id: &str, r: NodeRef) -> R {
         if self.nodes.contains_key(id) {
-            return Err(err(215, 0));
+            return Err(err(0, 215));
         }
         if id.len() > MAX_ID {
-            return Err(err(252, 0));
+            return Err(err(0, 252));
         }
         self.nodes.insert(id.to_owned(), r);
         Ok(())
@@ -554,10 +554,10 @@ impl Reader {
 
     fn add_link_id(&mut self, id: &str) -> R {
         if self.link_ids.contains_key(id) {
-            return Err(err(215, 0));
+            return Err(err(0, 215));
         }
         if id.len() > MAX_ID {
-            return Err(err(252, 0));
+            return Err(err(0, 252));
         }
         self.link_ids.insert(id.to_owned(), self.links.len());
         Ok(())
@@ -576,11 +576,27 @@ impl Reader {
                 }
                 Ok(())
             }
-            Section::Junctions => self.junction(l),
-            Section::Reservoirs | Section::Tanks => self.tank(l),
-            Section::Pipes => self.pipe(l),
-            Section::Pumps => self.pump(l),
-            Section::Valves => self.valve(l),
+            Section::Junctions => {
+                let r = self.junction(l);
+                self.forget_failed_node(t[0], NodeRef::Junction(self.junctions.len()), &r);
+                r
+            }
+            Section::Reservoirs | Section::Tanks => {
+                let r = self.tank(l);
+                self.forget_failed_node(t[0], NodeRef::Tank(self.tanks.len()), &r);
+                r
+            }
+            Section::Pipes | Section::Pumps | Section::Valves => {
+                let r = match l.section {
+                    Section::Pipes => self.pipe(l),
+                    Section::Pumps => self.pump(l),
+                    _ => self.valve(l),
+                };
+                if r.is_err() && self.link_ids.get(t[0]) == Some(&self.links.len()) {
+                    self.link_ids.remove(t[0]);
+                }
+                r
+            }
             Section::Patterns => self.pattern(t),
             Section::Curves => self.curve(t),
             Section::Demands => self.demand(l),
@@ -603,6 +619,14 @@ impl Reader {
             | Section::Backdrop
             | Section::Tags
             | Section::End => Ok(()),
+        }
+    }
+
+    /// Unregisters the id of a node whose line failed, so that later lines do not refer to a node that was
+    /// never added (they report it as undefined instead).
+    fn forget_failed_node(&mut self, id: &str, pending: NodeRef, r: &R) {
+        if r.is_err() && self.nodes.get(id) == Some(&pending) {
+            self.nodes.remove(id);
         }
     }
 
@@ -2508,6 +2532,20 @@ mod tests {
         }
         assert!(matches!(&net.links[1].kind, LinkKind::Pipe(pp) if pp.check_valve));
         assert_eq!(p.link_lines, vec![7, 8]);
+    }
+
+    #[test]
+    fn a_failed_element_line_leaves_no_dangling_id() {
+        // Regression: the id of a link whose line failed stayed registered, and a control naming it indexed
+        // past the end of the links.
+        let bad = SMALL.replace(" P2 J1 J2 100 12 100 0 CV", " P2 J1 J2 100 twelve 100 0 CV")
+            + "[CONTROLS]\n LINK P2 CLOSED AT TIME 1\n";
+        let e = parse(&bad.replace("[END]\n", "")).expect_err("bad diameter");
+        assert_eq!(e[0].code, 202);
+        assert!(e.iter().any(|x| x.code == 204), "{e:?}");
+        // The same for a node: later references say it is undefined, not something stranger.
+        let e = parse(&SMALL.replace(" J2 5\n", " J2 x\n")).expect_err("bad elevation");
+        assert_eq!((e[0].code, e[1].code), (202, 203));
     }
 
     #[test]

@@ -22,3 +22,56 @@ pub enum UtilityModel {
     /// A pandapower electricity network.
     Power(power::PowerGrid),
 }
+
+impl UtilityModel {
+    /// A one-line description: the model and its element counts.
+    pub fn summary(&self) -> String {
+        match self {
+            UtilityModel::Water(w) => {
+                let count = |f: &dyn Fn(&water::WaterNode) -> bool| w.nodes.iter().filter(|n| f(n)).count();
+                let reservoirs = count(&|n| matches!(n.kind, water::NodeKind::Reservoir { .. }));
+                let tanks = count(&|n| matches!(n.kind, water::NodeKind::Tank(_)));
+                let links = |f: &dyn Fn(&water::LinkKind) -> bool| w.links.iter().filter(|l| f(&l.kind)).count();
+                format!(
+                    "EPANET model: {} junctions, {reservoirs} reservoirs, {tanks} tanks, {} pipes, {} pumps, {} valves, {} controls, {} rules",
+                    w.junctions,
+                    links(&|k| matches!(k, water::LinkKind::Pipe(_))),
+                    links(&|k| matches!(k, water::LinkKind::Pump(_))),
+                    links(&|k| matches!(k, water::LinkKind::Valve(_))),
+                    w.controls.len(),
+                    w.rules.len()
+                )
+            }
+            UtilityModel::Power(p) => format!(
+                "pandapower model: {} buses, {} lines, {} transformers, {} loads, {} static generators, {} generators, {} external grids, {} switches",
+                p.buses.len(),
+                p.lines.len(),
+                p.trafos.len(),
+                p.loads.len(),
+                p.sgens.len(),
+                p.gens.len(),
+                p.ext_grids.len(),
+                p.switches.len()
+            ),
+        }
+    }
+
+    /// Rewrites the scene feature ids the model refers to (a layer's draft ids become scene ids when the scene
+    /// ingests it).
+    pub fn remap_features(&mut self, f: impl Fn(crate::FeatureId) -> crate::FeatureId) {
+        match self {
+            UtilityModel::Water(w) => {
+                let ids = w
+                    .nodes
+                    .iter_mut()
+                    .map(|n| &mut n.feature)
+                    .chain(w.links.iter_mut().map(|l| &mut l.feature));
+                for id in ids.flatten() {
+                    *id = f(*id);
+                }
+            }
+            // The power model refers to its elements by pandapower index, not by feature.
+            UtilityModel::Power(_) => {}
+        }
+    }
+}

@@ -562,6 +562,13 @@ impl Model {
                 Some(s) => setting_internal(ltype[k], s, kl, kq),
                 None => MISSING,
             };
+            if let ControlCondition::Below { node, .. } | ControlCondition::Above { node, .. } =
+                c.condition
+            {
+                if node >= nnodes {
+                    return Err(invalid("a control refers to a missing node".into()));
+                }
+            }
             let (node, ctype, time, grade) = match c.condition {
                 ControlCondition::Below { node, value_m } => (
                     Some(node),
@@ -588,6 +595,24 @@ impl Model {
             });
         }
 
+        for rule in &net.rules {
+            let bad_object = rule.premises.iter().any(|p| match p.object {
+                RuleObject::Node(i) => i >= nnodes,
+                RuleObject::Link(k) => k >= nlinks,
+                RuleObject::System => false,
+            });
+            let bad_action = rule
+                .then_actions
+                .iter()
+                .chain(&rule.else_actions)
+                .any(|a| a.link >= nlinks);
+            if bad_object || bad_action {
+                return Err(invalid(format!(
+                    "rule {} refers to a missing node or link",
+                    rule.label
+                )));
+            }
+        }
         // Rules: thresholds back to the file's units, where EPANET compares them.
         let rules = net
             .rules
