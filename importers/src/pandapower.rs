@@ -441,9 +441,10 @@ pub fn read(path: &Path) -> Result<PowerGrid, ImportError> {
                 return Err(ImportError::Unsupported {
                     path: path.to_owned(),
                     detail: format!(
-                        "line {}: table `{name}` has {} rows; citytwin's power flow does not model {name} elements",
+                        "line {}: table `{name}` has {} row{}; citytwin's power flow does not model {name} elements",
                         t.line,
-                        t.len()
+                        t.len(),
+                        if t.len() == 1 { "" } else { "s" }
                     ),
                 });
             }
