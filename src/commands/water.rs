@@ -53,7 +53,7 @@ pub fn run(a: WaterArgs) -> Result<()> {
         .map(|(p, _)| *p)
         .fold(f64::INFINITY, f64::min);
     println!(
-        "{}: {} junctions, {} links; {} report times over {}; {} solutions, {} trials in {:.3} s; lowest junction pressure {min_p:.2} m; wrote {}",
+        "{}: {} junctions, {} links; {} report times over {}; {} solutions, {} trials in {:.2} ms; lowest junction pressure {min_p:.2} m; wrote {}",
         a.input.display(),
         net.junctions,
         net.links.len(),
@@ -61,7 +61,7 @@ pub fn run(a: WaterArgs) -> Result<()> {
         citytwin_engine::time::SimTime(net.times.duration_s.max(0) as u32),
         res.solutions,
         res.trials,
-        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e3,
         a.out.display()
     );
     Ok(())
