@@ -488,6 +488,7 @@ pub fn read(path: &Path) -> Result<PowerGrid, ImportError> {
             name: bus_t.text(r, "name")?,
             vn_kv: bus_t.num(r, "vn_kv")?,
             in_service: bus_t.bool(r, "in_service", true)?,
+            feature: None,
             geo,
         });
     }
@@ -532,6 +533,7 @@ pub fn read(path: &Path) -> Result<PowerGrid, ImportError> {
                 parallel: t.num_or(r, "parallel", 1.0)?,
                 df: t.num_or(r, "df", 1.0)?,
                 in_service: t.bool(r, "in_service", true)?,
+                feature: None,
                 geo: geo.filter(|g| g.len() >= 2),
             });
         }
@@ -572,6 +574,7 @@ pub fn read(path: &Path) -> Result<PowerGrid, ImportError> {
                 parallel: t.num_or(r, "parallel", 1.0)?,
                 df: t.num_or(r, "df", 1.0)?,
                 in_service: t.bool(r, "in_service", true)?,
+                feature: None,
             });
         }
     }
@@ -680,7 +683,7 @@ pub fn import_layer(
     progress: &ProgressBar,
 ) -> Result<Layer, ImportError> {
     progress.set_message("pandapower network");
-    let grid = read(path)?;
+    let mut grid = read(path)?;
     let crs = opts
         .src_crs
         .clone()
@@ -729,6 +732,7 @@ pub fn import_layer(
         },
     );
     let mut net = NetworkBuilder::new(NetworkKind::Power, 1e-9);
+    let mut features = (Vec::new(), Vec::new(), Vec::new());
     for b in &grid.buses {
         layer.report.source_objects += 1;
         let (p, _) = at("bus", b.index, b.index)?;
@@ -741,6 +745,7 @@ pub fn import_layer(
             attrs.push(("name".into(), Value::Text(n.clone())));
         }
         let fid = layer.push_feature(Geometry::Point(Point::new(p[0], p[1])), attrs, None);
+        features.0.push(fid);
         let node = net.node_by_label(&b.index.to_string(), p);
         let n = net.node_mut(node);
         n.feature = Some(fid);
@@ -772,6 +777,7 @@ pub fn import_layer(
             attrs.push(("name".into(), Value::Text(n.clone())));
         }
         let fid = layer.push_feature(Geometry::LineString(geom), attrs, None);
+        features.1.push(fid);
         let from = net.node_by_label(&l.from_bus.to_string(), a);
         let to = net.node_by_label(&l.to_bus.to_string(), b);
         net.add_edge(
@@ -803,6 +809,7 @@ pub fn import_layer(
             attrs.push(("name".into(), Value::Text(n.clone())));
         }
         let fid = layer.push_feature(Geometry::LineString(coords(&[a, b])), attrs, None);
+        features.2.push(fid);
         let from = net.node_by_label(&t.hv_bus.to_string(), a);
         let to = net.node_by_label(&t.lv_bus.to_string(), b);
         net.add_edge(
@@ -819,6 +826,15 @@ pub fn import_layer(
         progress.tick();
     }
     layer.network = Some(net.finish());
+    for (b, f) in grid.buses.iter_mut().zip(features.0) {
+        b.feature = Some(f);
+    }
+    for (l, f) in grid.lines.iter_mut().zip(features.1) {
+        l.feature = Some(f);
+    }
+    for (t, f) in grid.trafos.iter_mut().zip(features.2) {
+        t.feature = Some(f);
+    }
     layer.utility = Some(Box::new(UtilityModel::Power(grid)));
     Ok(layer)
 }

@@ -70,8 +70,17 @@ impl UtilityModel {
                     *id = f(*id);
                 }
             }
-            // The power model refers to its elements by pandapower index, not by feature.
-            UtilityModel::Power(_) => {}
+            UtilityModel::Power(p) => {
+                let ids = p
+                    .buses
+                    .iter_mut()
+                    .map(|b| &mut b.feature)
+                    .chain(p.lines.iter_mut().map(|l| &mut l.feature))
+                    .chain(p.trafos.iter_mut().map(|t| &mut t.feature));
+                for id in ids.flatten() {
+                    *id = f(*id);
+                }
+            }
         }
     }
 }

@@ -293,6 +293,7 @@ mod tests {
             parallel: 1.0,
             df: 1.0,
             in_service: true,
+            feature: None,
         }
     }
 
@@ -313,6 +314,7 @@ mod tests {
             df: 1.0,
             in_service: true,
             geo: None,
+            feature: None,
         };
         // Z_base = 20² / 1 = 400 Ω.
         let p = line(&l, 20.0, 1.0, 50.0).expect("valid");

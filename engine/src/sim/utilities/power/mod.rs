@@ -76,6 +76,9 @@ pub struct Bus {
     pub in_service: bool,
     /// Position from the bus geodata (GeoJSON point), in the source's coordinates.
     pub geo: Option<[f64; 2]>,
+    /// The scene feature that is this bus, when the grid is a scene layer.
+    #[serde(default)]
+    pub feature: Option<crate::FeatureId>,
 }
 
 /// A line (pandapower `line` table).
@@ -109,6 +112,9 @@ pub struct Line {
     pub in_service: bool,
     /// Line geometry (GeoJSON line string), in the source's coordinates, when given.
     pub geo: Option<Vec<[f64; 2]>>,
+    /// The scene feature that is this line, when the grid is a scene layer.
+    #[serde(default)]
+    pub feature: Option<crate::FeatureId>,
 }
 
 /// A two-winding transformer (pandapower `trafo` table).
@@ -162,6 +168,9 @@ pub struct Trafo {
     pub df: f64,
     /// In service.
     pub in_service: bool,
+    /// The scene feature that is this transformer, when the grid is a scene layer.
+    #[serde(default)]
+    pub feature: Option<crate::FeatureId>,
 }
 
 /// A load, static generator or shunt-like bus element with a set power.
@@ -382,7 +391,7 @@ impl Default for PfOptions {
 /// # Examples
 /// ```
 /// use citytwin_engine::sim::utilities::power::*;
-/// let bus = |index, vn_kv| Bus { index, name: None, vn_kv, in_service: true, geo: None };
+/// let bus = |index, vn_kv| Bus { index, name: None, vn_kv, in_service: true, geo: None, feature: None };
 /// let grid = PowerGrid {
 ///     sn_mva: 1.0,
 ///     f_hz: 50.0,
@@ -390,7 +399,7 @@ impl Default for PfOptions {
 ///     lines: vec![Line {
 ///         index: 0, name: None, from_bus: 0, to_bus: 1, length_km: 2.0, r_ohm_per_km: 0.2,
 ///         x_ohm_per_km: 0.1, c_nf_per_km: 0.0, g_us_per_km: 0.0, max_i_ka: 0.3, parallel: 1.0, df: 1.0,
-///         in_service: true, geo: None,
+///         in_service: true, geo: None, feature: None,
 ///     }],
 ///     loads: vec![Injection {
 ///         index: 0, name: None, bus: 1, p_mw: 2.0, q_mvar: 0.5, scaling: 1.0, in_service: true,
@@ -430,6 +439,7 @@ mod tests {
             vn_kv,
             in_service: true,
             geo: None,
+            feature: None,
         }
     }
 
@@ -449,6 +459,7 @@ mod tests {
             df: 1.0,
             in_service: true,
             geo: None,
+            feature: None,
         }
     }
 
@@ -555,6 +566,7 @@ mod tests {
             parallel: 1.0,
             df: 1.0,
             in_service: true,
+            feature: None,
         }
     }
 
