@@ -214,5 +214,39 @@ pub fn run(a: SimulateArgs) -> Result<()> {
         k.delay_hours,
         k.moved_on_vehicles
     );
+    if let Some(u) = &out.utilities {
+        let w = &u.kpis;
+        if w.water_buildings > 0 {
+            println!(
+                "  water: {} buildings served; {} without water and {} with low pressure at some time (peak {} persons, {:.0} person-hours without); lowest pressure {:.1} m; {:.0} m³ lost through bursts",
+                w.water_buildings,
+                w.water_buildings_without,
+                w.water_buildings_low_pressure,
+                w.water_persons_without_peak,
+                w.water_person_hours_without,
+                w.water_min_building_pressure_m,
+                w.water_burst_loss_m3
+            );
+        }
+        if w.power_buildings > 0 {
+            println!(
+                "  power: {} buildings served; {} without power at some time (peak {} persons, {:.0} person-hours without), {} with voltage out of band; lowest voltage {:.3} pu; highest loading {:.0} %, {} overloaded lines or transformers",
+                w.power_buildings,
+                w.power_buildings_without,
+                w.power_persons_without_peak,
+                w.power_person_hours_without,
+                w.power_buildings_voltage_band,
+                w.power_min_voltage_pu,
+                w.power_max_loading_percent,
+                w.power_overloaded_elements
+            );
+        }
+        println!(
+            "  utilities: {} solved ({} solutions); {} alerts in alerts.csv",
+            u.layers.join(", "),
+            u.solutions,
+            u.alerts.len()
+        );
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The KPIs of a run. Durations in seconds, lengths in metres unless the name says otherwise.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Kpis {
     /// Persons simulated (0 for external trips).
     pub persons: u64,
@@ -61,6 +62,9 @@ pub struct Kpis {
     pub unplaced_residents: u64,
     /// Activities dropped for want of a building offering them.
     pub dropped_activities: u64,
+    /// Water and power networks.
+    #[serde(flatten)]
+    pub utilities: super::utilities::run::UtilityKpis,
 }
 
 impl Kpis {

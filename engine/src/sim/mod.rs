@@ -128,6 +128,14 @@ pub enum SimError {
         /// What is wrong.
         message: String,
     },
+    /// A utility network could not be solved.
+    #[error("utility layer `{layer}`: {message}")]
+    Utility {
+        /// The layer.
+        layer: String,
+        /// What failed, with the time.
+        message: String,
+    },
     /// The user stopped the run.
     #[error("stopped by the user; nothing was written")]
     Cancelled,
@@ -263,6 +271,8 @@ pub struct RunOutput {
     pub trips: TripRecords,
     /// Persons and their homes and types, when the scenario asks for per-person records.
     pub persons: Option<population::Plans>,
+    /// Water and power networks: per-feature series, alerts (when the scene has utility layers).
+    pub utilities: Option<utilities::run::UtilityOutput>,
     /// Timing.
     pub stats: RunStats,
 }
@@ -641,8 +651,23 @@ pub fn run(req: &RunRequest<'_>, progress: &dyn Progress) -> Result<RunOutput, S
             occupancy::totals(&step_times, None, &result, &net, &trips),
         ),
     };
-    let kpis = kpi::compute(pop.as_ref(), &trips, &totals, &result, &net);
+    let mut kpis = kpi::compute(pop.as_ref(), &trips, &totals, &result, &net);
     lap("results", &mut stages);
+    progress.stage("utilities", 0);
+    let utility = utilities::run::simulate(&utilities::run::Input {
+        scene,
+        cfg: &sc.utilities,
+        source: &req.source,
+        steps: &step_times,
+        population: pop
+            .as_ref()
+            .zip(buildings.as_ref())
+            .map(|(p, b)| (&p.places, b)),
+    })?;
+    if let Some(u) = &utility {
+        kpis.utilities = u.kpis.clone();
+        lap("utilities", &mut stages);
+    }
     let vehicle_steps: u64 = result.veh_s.iter().sum();
     let stats = RunStats {
         threads: rayon::current_num_threads(),
@@ -678,6 +703,7 @@ pub fn run(req: &RunRequest<'_>, progress: &dyn Progress) -> Result<RunOutput, S
         totals,
         trips,
         persons,
+        utilities: utility,
         stats,
     })
 }

@@ -13,6 +13,10 @@
 //!                      mean speed, car arrivals
 //! trips.parquet        per trip: mode, depart, arrive, duration, length, free-flow time, route
 //! persons.parquet      per person (only when output.persons = true)
+//! utilities.parquet    per feature and step: water pressure and service of buildings, pressures of water nodes,
+//!                      flows and velocities of pipes, bus voltages, line and transformer loading, voltage and
+//!                      service of buildings (scenes with utility layers)
+//! alerts.csv           thresholds crossed (when, where, how bad, who) and utility events
 //! run-info.json        wall-clock times, threads, host: the only file that differs between identical runs
 //! ```
 //! Every file but `run-info.json` is byte-identical for the same scene, scenario and seed, whatever the number of
@@ -394,6 +398,24 @@ pub fn write(dir: &Path, out: &RunOutput, scene_name: &str) -> Result<(), RunDir
             &meta(fp, "persons"),
         )?;
     }
+    if let Some(u) = &out.utilities {
+        pq::write_series(
+            &file(
+                "utilities.parquet",
+                "per feature and step: water_pressure_m and water_service (buildings; service 1 fine, 0.5 low pressure, 0 no water), pressure_m (water nodes), flow_m3s and velocity_ms (pipes, pumps, valves), vm_pu (buses), loading_percent (lines, transformers), power_voltage_pu and power_service (buildings; 1 fine, 0.5 voltage out of band, 0 no power)",
+            ),
+            &u.table,
+            fp,
+            origin,
+        )?;
+        write_alerts(
+            &file(
+                "alerts.csv",
+                "thresholds crossed and utility events: start_s, end_s (empty: to the end), layer, kind, element, feature_id, worst value, threshold, buildings and persons affected, message",
+            ),
+            &u.alerts,
+        )?;
+    }
     files.insert(
         RUN_INFO_JSON.to_owned(),
         "wall-clock times, threads and host (differs between otherwise identical runs)".to_owned(),
@@ -427,6 +449,50 @@ pub fn write(dir: &Path, out: &RunOutput, scene_name: &str) -> Result<(), RunDir
     };
     write_text(&dir.join(RUN_INFO_JSON), &json(&info))?;
     Ok(())
+}
+
+/// One row of `alerts.csv`.
+#[derive(Serialize, Deserialize)]
+struct AlertRow {
+    start_s: u32,
+    end_s: Option<u32>,
+    layer: String,
+    kind: String,
+    element: String,
+    feature_id: Option<u64>,
+    value: f64,
+    threshold: f64,
+    buildings: u32,
+    persons: u32,
+    message: String,
+}
+
+fn write_alerts(path: &Path, alerts: &[super::utilities::run::Alert]) -> Result<(), RunDirError> {
+    let io = |e: csv::Error| RunDirError::Invalid {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    };
+    let mut w = csv::Writer::from_path(path).map_err(io)?;
+    for a in alerts {
+        w.serialize(AlertRow {
+            start_s: a.start.0,
+            end_s: a.end.map(|t| t.0),
+            layer: a.layer.clone(),
+            kind: a.kind.clone(),
+            element: a.element.clone(),
+            feature_id: a.feature,
+            value: a.value,
+            threshold: a.threshold,
+            buildings: a.buildings,
+            persons: a.persons,
+            message: a.message.clone(),
+        })
+        .map_err(io)?;
+    }
+    w.flush().map_err(|source| RunDirError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// A run directory opened for reading.
@@ -473,6 +539,40 @@ impl RunDir {
             path: p.clone(),
             detail: e.to_string(),
         })
+    }
+
+    /// The alerts (`alerts.csv`), empty when the run has none.
+    ///
+    /// # Errors
+    /// [`RunDirError`] when the file is malformed.
+    pub fn alerts(&self) -> Result<Vec<super::utilities::run::Alert>, RunDirError> {
+        let p = self.path.join("alerts.csv");
+        if !p.exists() {
+            return Ok(Vec::new());
+        }
+        let bad = |e: csv::Error| RunDirError::Invalid {
+            path: p.clone(),
+            detail: e.to_string(),
+        };
+        let mut r = csv::Reader::from_path(&p).map_err(bad)?;
+        r.deserialize::<AlertRow>()
+            .map(|row| {
+                let a = row.map_err(bad)?;
+                Ok(super::utilities::run::Alert {
+                    start: crate::time::SimTime(a.start_s),
+                    end: a.end_s.map(crate::time::SimTime),
+                    layer: a.layer,
+                    kind: a.kind,
+                    element: a.element,
+                    feature: a.feature_id,
+                    value: a.value,
+                    threshold: a.threshold,
+                    buildings: a.buildings,
+                    persons: a.persons,
+                    message: a.message,
+                })
+            })
+            .collect()
     }
 
     /// A series table of the run (`links`, `buildings`, `cells`), `None` when the run has none; refused when it

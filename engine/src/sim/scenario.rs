@@ -87,6 +87,9 @@ pub struct Scenario {
     /// What-if edits to the scene and the population.
     #[serde(default)]
     pub edits: Edits,
+    /// Water and power networks: building demands, service thresholds, events.
+    #[serde(default)]
+    pub utilities: crate::sim::utilities::config::UtilitiesConfig,
     /// What the run writes.
     #[serde(default)]
     pub output: OutputConfig,
@@ -753,6 +756,12 @@ impl Scenario {
         self.check_numbers(src)?;
         self.check_activities()
             .map_err(|(span, key, msg)| src.error(span, &key, msg))?;
+        self.utilities
+            .check(*start, *end)
+            .map_err(|(span, key, msg)| {
+                let span = span.unwrap_or_else(|| self.key_span(src, &key));
+                src.error(span, &key, msg)
+            })?;
         self.check_edits(src)
     }
 

@@ -9,7 +9,10 @@
 //! - **bus / line / trafo**: power nodes and branches; **vm_pu / va_degree**: voltage magnitude and angle.
 //! - **NR**: Newton–Raphson, the AC power-flow method.
 
+pub mod config;
 pub mod power;
+pub mod run;
+pub mod service;
 pub mod water;
 
 use serde::{Deserialize, Serialize};

@@ -84,6 +84,8 @@ pub struct Hydraulics {
     /// Start of the interval rules are checked over (EPANET's `Time1`).
     pub(super) rule_time1: i64,
     series: Vec<DemandSeries>,
+    /// Extra times a solution must fall on (sorted), beyond EPANET's own.
+    breaks: Vec<i64>,
     events: Vec<(i64, WaterEvent)>,
     next_event: usize,
     /// Solutions and trials so far.
@@ -136,6 +138,7 @@ impl Hydraulics {
             rtime: m.rstep,
             rule_time1: 0,
             series: Vec::new(),
+            breaks: Vec::new(),
             events: Vec::new(),
             next_event: 0,
             solutions: 0,
@@ -189,6 +192,13 @@ impl Hydraulics {
     /// Adds demands that follow a series (on top of the network's own demands).
     pub fn add_demand_series(&mut self, s: DemandSeries) {
         self.series.push(s);
+    }
+
+    /// Makes solutions fall exactly on these times, s (a coupled simulation's output steps).
+    pub fn add_breakpoints(&mut self, times: impl IntoIterator<Item = i64>) {
+        self.breaks.extend(times);
+        self.breaks.sort_unstable();
+        self.breaks.dedup();
     }
 
     /// Schedules events; they apply at the start of the first solution at or after their time, and the time step
@@ -491,6 +501,13 @@ impl Hydraulics {
                 tstep = t;
             }
         }
+        let next = self.breaks.partition_point(|&b| b <= self.htime);
+        if let Some(b) = self.breaks.get(next) {
+            let t = b - self.htime;
+            if t > 0 && t < tstep {
+                tstep = t;
+            }
+        }
         for s in &self.series {
             let step = s.step_s.max(1);
             let t = (self.htime / step + 1) * step - self.htime;
@@ -673,6 +690,33 @@ impl Hydraulics {
         }
         // Velocity from cfs and ft, then to m/s.
         self.flow[k].abs() / (std::f64::consts::PI * d * d / 4.0) * M_PER_FT
+    }
+
+    /// Which nodes have a path of open links to a reservoir or tank (EPANET warns of the others as
+    /// "disconnected": their computed heads mean nothing).
+    pub fn connected_nodes(&self) -> Vec<bool> {
+        let nn = self.m.nnodes;
+        let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nn];
+        for k in 0..self.m.nlinks {
+            if !self.status[k].is_closed() {
+                adj[self.m.from[k]].push(self.m.to[k]);
+                adj[self.m.to[k]].push(self.m.from[k]);
+            }
+        }
+        let mut seen = vec![false; nn];
+        let mut stack: Vec<usize> = (self.m.njuncs..nn).collect();
+        for &s in &stack {
+            seen[s] = true;
+        }
+        while let Some(n) = stack.pop() {
+            for &m in &adj[n] {
+                if !seen[m] {
+                    seen[m] = true;
+                    stack.push(m);
+                }
+            }
+        }
+        seen
     }
 
     /// Status of link `k`.

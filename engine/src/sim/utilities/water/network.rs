@@ -52,6 +52,89 @@ impl WaterNetwork {
         i < self.junctions
     }
 
+    /// Splits pipe `k` in two at its middle with a new junction (for a burst on the pipe): the first half keeps
+    /// the link's index and id, the second half is appended as link `"{id}#2"`, the junction (id `"{id}#mid"`,
+    /// elevation the mean of the ends', no demand) is inserted after the existing junctions, so node indices
+    /// from there on move up by one everywhere they are used. Returns the new junction's and link's indices.
+    ///
+    /// # Errors
+    /// A message when `k` is not a pipe.
+    pub fn split_pipe(&mut self, k: usize) -> Result<(usize, usize), String> {
+        let link = self.links.get(k).ok_or("no such link")?.clone();
+        let LinkKind::Pipe(pipe) = &link.kind else {
+            return Err(format!("link {} is not a pipe", link.id));
+        };
+        let at = self.junctions;
+        let shift = |i: &mut usize| {
+            if *i >= at {
+                *i += 1;
+            }
+        };
+        for l in &mut self.links {
+            shift(&mut l.from);
+            shift(&mut l.to);
+        }
+        for c in &mut self.controls {
+            if let ControlCondition::Below { node, .. } | ControlCondition::Above { node, .. } =
+                &mut c.condition
+            {
+                shift(node);
+            }
+        }
+        for r in &mut self.rules {
+            for p in &mut r.premises {
+                if let RuleObject::Node(n) = &mut p.object {
+                    shift(n);
+                }
+            }
+        }
+        let (from, to) = (self.links[k].from, self.links[k].to);
+        // `link` holds the indices from before the shift, which still index `self.nodes` here.
+        let elevation_m =
+            (self.nodes[link.from].elevation_m + self.nodes[link.to].elevation_m) / 2.0;
+        let position = match (self.nodes[link.from].position, self.nodes[link.to].position) {
+            (Some(a), Some(b)) => Some([(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0]),
+            _ => None,
+        };
+        self.nodes.insert(
+            at,
+            WaterNode {
+                id: format!("{}#mid", link.id),
+                elevation_m,
+                kind: NodeKind::Junction,
+                demands: Vec::new(),
+                emitter: 0.0,
+                position,
+                feature: None,
+            },
+        );
+        self.junctions += 1;
+        let half = Pipe {
+            length_m: pipe.length_m / 2.0,
+            ..pipe.clone()
+        };
+        self.links[k].to = at;
+        self.links[k].kind = LinkKind::Pipe(Pipe {
+            minor_loss: pipe.minor_loss,
+            ..half.clone()
+        });
+        self.links.push(WaterLink {
+            id: format!("{}#2", link.id),
+            from: at,
+            to,
+            kind: LinkKind::Pipe(Pipe {
+                minor_loss: 0.0,
+                ..half
+            }),
+            status: link.status,
+            setting: link.setting,
+            vertices: Vec::new(),
+            feature: link.feature,
+        });
+        debug_assert_eq!(self.links[k].from, from);
+        Ok((at, self.links.len() - 1))
+    }
+
     /// Number of tanks (not counting reservoirs).
     pub fn tank_count(&self) -> usize {
         self.nodes
