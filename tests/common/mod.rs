@@ -74,3 +74,41 @@ pub fn temp_leftovers(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with(".citytwin"))
         .collect()
 }
+
+/// Every file of two run directories but `run-info.json` is byte-identical.
+pub fn assert_same_bytes(a: &Path, b: &Path) {
+    let mut names: Vec<String> = std::fs::read_dir(a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for n in names.iter().filter(|n| *n != "run-info.json") {
+        assert!(
+            std::fs::read(a.join(n)).unwrap() == std::fs::read(b.join(n)).unwrap(),
+            "{n} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// Simulates `sc` on `scene` with 1 and with 2 threads into `dir/one` and `dir/two`, and checks the runs are the
+/// same bytes.
+pub fn on_1_and_2_threads(dir: &Path, scene: &Path, sc: &Path) -> (PathBuf, PathBuf) {
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    for (out, threads) in [(&one, "1"), (&two, "2")] {
+        ok(&[
+            "simulate",
+            s(scene),
+            "--scenario",
+            s(sc),
+            "--out",
+            s(out),
+            "--threads",
+            threads,
+        ]);
+    }
+    assert_same_bytes(&one, &two);
+    (one, two)
+}

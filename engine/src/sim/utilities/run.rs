@@ -126,8 +126,13 @@ const OK: f32 = 1.0;
 const POOR: f32 = 0.5;
 const NONE: f32 = 0.0;
 
-fn scenario_error(src: &ScenarioSource, span: std::ops::Range<usize>, msg: String) -> SimError {
-    SimError::Scenario(src.error(span, "utilities", msg))
+fn scenario_error(
+    src: &ScenarioSource,
+    span: std::ops::Range<usize>,
+    key: &str,
+    msg: String,
+) -> SimError {
+    SimError::Scenario(src.error(span, key, msg))
 }
 
 /// The layers to solve, in scene order (or the scenario's).
@@ -144,12 +149,18 @@ fn layers<'a>(inp: &Input<'a>) -> Result<Vec<&'a Layer>, SimError> {
             .iter()
             .map(|n| {
                 let l = inp.scene.layer(n).map_err(|_| {
-                    scenario_error(inp.source, names.span(), format!("no layer `{n}` in the scene"))
+                    scenario_error(
+                        inp.source,
+                        names.span(),
+                        "utilities.layers",
+                        format!("no layer `{n}` in the scene"),
+                    )
                 })?;
                 if l.utility.is_none() {
                     return Err(scenario_error(
                         inp.source,
                         names.span(),
+                        "utilities.layers",
                         format!("layer `{n}` has no water or power model (import an EPANET .inp or pandapower JSON)"),
                     ));
                 }
@@ -189,6 +200,7 @@ pub fn simulate(inp: &Input<'_>) -> Result<Option<UtilityOutput>, SimError> {
         return Err(scenario_error(
             inp.source,
             inp.cfg.events[0].span(),
+            "utilities.events",
             "the scenario has utility events but the scene has no water or power layer".into(),
         ));
     }
@@ -228,7 +240,7 @@ fn resolve_events(inp: &Input<'_>, layers: &[&Layer]) -> Result<Vec<ResolvedEven
     let mut out = Vec::new();
     for sp in &inp.cfg.events {
         let e = sp.get_ref();
-        let fail = |m: String| scenario_error(inp.source, sp.span(), m);
+        let fail = |m: String| scenario_error(inp.source, sp.span(), "utilities.events", m);
         let water = e.action.is_water();
         let kind = if water { "water" } else { "power" };
         let fits = |l: &&Layer| match l.utility.as_deref() {
