@@ -336,6 +336,36 @@ fn a_burst_isolated_by_valves_and_a_line_outage_leave_the_buildings_behind_them_
     for kind in ["burst", "close", "outage"] {
         assert!(alerts.iter().any(|a| a.kind == kind), "{kind} alert");
     }
+    // The viewer's colour path: buildings by water service, before and during the repair.
+    let purple = |time: &str| -> usize {
+        let png = dir.path().join(format!("ws-{}.png", time.replace(':', "")));
+        ok(&[
+            "render",
+            s(&scene_path),
+            "--run",
+            s(&one),
+            "--time",
+            time,
+            "--color-by",
+            "water_service",
+            "--size",
+            "480x300",
+            "--no-legend",
+            "--out",
+            s(&png),
+        ]);
+        image::open(&png)
+            .unwrap()
+            .to_rgba8()
+            .pixels()
+            .filter(|p| p[2] > p[1].saturating_add(25) && p[0] > p[1])
+            .count()
+    };
+    let (before, during) = (purple("06:00"), purple("09:00"));
+    assert!(
+        during > 20 * before.max(50),
+        "unserved buildings drawn purple: {before} pixels at 06:00, {during} at 09:00"
+    );
     for node in ["node 31", "node 32"] {
         let a = alerts
             .iter()

@@ -28,17 +28,38 @@ pub enum Quantity {
     LinkDensity,
     /// Flow ÷ capacity.
     LinkVolumeCapacity,
+    /// Water pressure at junctions and at the buildings they serve.
+    WaterPressure,
+    /// Water service of buildings: 1 fine, 0.5 low pressure, 0 none.
+    WaterService,
+    /// Flow in pipes, pumps and valves (either direction).
+    PipeFlow,
+    /// Velocity in pipes.
+    PipeVelocity,
+    /// Voltage at buses and at the buildings they serve.
+    BusVoltage,
+    /// Loading of lines and transformers.
+    LineLoading,
+    /// Power service of buildings: 1 fine, 0.5 voltage out of band, 0 none.
+    PowerService,
 }
 
 impl Quantity {
     /// Every quantity, in menu order.
-    pub const ALL: [Quantity; 6] = [
+    pub const ALL: [Quantity; 13] = [
         Quantity::Occupancy,
         Quantity::LinkVolume,
         Quantity::LinkFlow,
         Quantity::LinkSpeed,
         Quantity::LinkDensity,
         Quantity::LinkVolumeCapacity,
+        Quantity::WaterPressure,
+        Quantity::WaterService,
+        Quantity::PipeFlow,
+        Quantity::PipeVelocity,
+        Quantity::BusVoltage,
+        Quantity::LineLoading,
+        Quantity::PowerService,
     ];
 
     /// The name used on the command line (`--color-by link_volume`).
@@ -50,6 +71,30 @@ impl Quantity {
             Quantity::LinkSpeed => "link_speed",
             Quantity::LinkDensity => "link_density",
             Quantity::LinkVolumeCapacity => "link_vc",
+            Quantity::WaterPressure => "water_pressure",
+            Quantity::WaterService => "water_service",
+            Quantity::PipeFlow => "pipe_flow",
+            Quantity::PipeVelocity => "pipe_velocity",
+            Quantity::BusVoltage => "bus_voltage",
+            Quantity::LineLoading => "line_loading",
+            Quantity::PowerService => "power_service",
+        }
+    }
+
+    /// A value of this quantity for people, with its unit.
+    pub fn format(self, v: f32) -> String {
+        match self {
+            Quantity::BusVoltage => format!("{v:.3} pu"),
+            Quantity::WaterService | Quantity::PowerService => match v {
+                v if v >= 1.0 => "served".into(),
+                v if v > 0.0 => "poor".into(),
+                _ => "none".into(),
+            },
+            Quantity::WaterPressure => format!("{v:.1} m"),
+            Quantity::PipeFlow => format!("{v:.2} L/s"),
+            Quantity::PipeVelocity => format!("{v:.2} m/s"),
+            Quantity::LineLoading => format!("{v:.0} %"),
+            _ => format!("{v:.1}"),
         }
     }
 
@@ -62,6 +107,13 @@ impl Quantity {
             "link_speed" | "speed" => Quantity::LinkSpeed,
             "link_density" | "density" => Quantity::LinkDensity,
             "link_vc" | "volume_capacity" | "vc" => Quantity::LinkVolumeCapacity,
+            "water_pressure" | "pressure" => Quantity::WaterPressure,
+            "water_service" => Quantity::WaterService,
+            "pipe_flow" => Quantity::PipeFlow,
+            "pipe_velocity" | "velocity" => Quantity::PipeVelocity,
+            "bus_voltage" | "voltage" | "vm_pu" => Quantity::BusVoltage,
+            "line_loading" | "loading" => Quantity::LineLoading,
+            "power_service" => Quantity::PowerService,
             _ => return None,
         })
     }
@@ -74,7 +126,41 @@ impl Quantity {
             Quantity::LinkSpeed => ("links", "speed"),
             Quantity::LinkDensity => ("links", "density"),
             Quantity::LinkVolumeCapacity => ("links", "volume_capacity"),
+            Quantity::WaterPressure => ("utilities", "pressure_m"),
+            Quantity::WaterService => ("utilities", "water_service"),
+            Quantity::PipeFlow => ("utilities", "flow_m3s"),
+            Quantity::PipeVelocity => ("utilities", "velocity_ms"),
+            Quantity::BusVoltage => ("utilities", "vm_pu"),
+            Quantity::LineLoading => ("utilities", "loading_percent"),
+            Quantity::PowerService => ("utilities", "power_service"),
         }
+    }
+
+    /// The utility columns shown together with this one (buildings beside the network's own elements), the
+    /// transform applied to values, and the legend title.
+    fn utility(self) -> Option<(&'static [&'static str], fn(f32) -> f32, &'static str)> {
+        Some(match self {
+            Quantity::WaterPressure => (
+                &["pressure_m", "water_pressure_m"],
+                |v| v,
+                "water pressure (m)",
+            ),
+            Quantity::WaterService => (
+                &["water_service"],
+                |v| v,
+                "water service (1 served, 0 none)",
+            ),
+            Quantity::PipeFlow => (&["flow_m3s"], |v| v.abs() * 1000.0, "flow (L/s)"),
+            Quantity::PipeVelocity => (&["velocity_ms"], |v| v, "velocity (m/s)"),
+            Quantity::BusVoltage => (&["vm_pu", "power_voltage_pu"], |v| v, "voltage (pu)"),
+            Quantity::LineLoading => (&["loading_percent"], |v| v, "loading (%)"),
+            Quantity::PowerService => (
+                &["power_service"],
+                |v| v,
+                "power service (1 served, 0 none)",
+            ),
+            _ => return None,
+        })
     }
 }
 
@@ -165,6 +251,8 @@ pub struct RunView {
     pub totals: RunTotals,
     /// KPIs in file order.
     pub kpis: Vec<(String, f64)>,
+    /// Utility alerts, by start time.
+    pub alerts: Vec<citytwin_engine::sim::utilities::run::Alert>,
 }
 
 fn combine(q: Quantity, acc: f32, v: f32) -> f32 {
@@ -173,8 +261,16 @@ fn combine(q: Quantity, acc: f32, v: f32) -> f32 {
         (_, false) => acc,
         _ => match q {
             Quantity::LinkVolume | Quantity::LinkFlow | Quantity::Occupancy => acc + v,
-            Quantity::LinkSpeed => acc.min(v),
-            Quantity::LinkDensity | Quantity::LinkVolumeCapacity => acc.max(v),
+            Quantity::LinkSpeed
+            | Quantity::WaterPressure
+            | Quantity::WaterService
+            | Quantity::BusVoltage
+            | Quantity::PowerService => acc.min(v),
+            Quantity::LinkDensity
+            | Quantity::LinkVolumeCapacity
+            | Quantity::PipeFlow
+            | Quantity::PipeVelocity
+            | Quantity::LineLoading => acc.max(v),
         },
     }
 }
@@ -187,7 +283,22 @@ fn to_slots(
     slot_of: impl Fn(u64) -> Option<u32>,
     title: String,
 ) -> Option<SlotSeries> {
-    let col = table.column(column)?;
+    to_slots_of(q, table, &[column], |v| v, slot_of, title)
+}
+
+/// [`to_slots`] over several columns (their entities do not overlap), each value passed through `f`.
+fn to_slots_of(
+    q: Quantity,
+    table: &SeriesTable,
+    columns: &[&str],
+    f: fn(f32) -> f32,
+    slot_of: impl Fn(u64) -> Option<u32>,
+    title: String,
+) -> Option<SlotSeries> {
+    let cols: Vec<_> = columns.iter().filter_map(|c| table.column(c)).collect();
+    if cols.is_empty() {
+        return None;
+    }
     let entity_slot: Vec<Option<u32>> = table.ids.iter().map(|&id| slot_of(id)).collect();
     let mut slots: Vec<u32> = entity_slot.iter().flatten().copied().collect();
     slots.sort_unstable();
@@ -199,15 +310,20 @@ fn to_slots(
         .collect();
     let mut values = vec![f32::NAN; table.times.len() * n];
     for step in 0..table.times.len() {
-        let row = table.step_values(col, step);
         let out = &mut values[step * n..(step + 1) * n];
-        for (e, v) in row.iter().enumerate() {
-            if let Some(i) = index[e] {
-                out[i] = combine(q, out[i], *v);
+        for col in &cols {
+            let row = table.step_values(col, step);
+            for (e, v) in row.iter().enumerate() {
+                if let Some(i) = index[e] {
+                    out[i] = combine(q, out[i], f(*v));
+                }
             }
         }
     }
-    let domain = robust_domain(&values).unwrap_or((0.0, 1.0));
+    let domain = match q {
+        Quantity::WaterService | Quantity::PowerService => (0.0, 1.0),
+        _ => robust_domain(&values).unwrap_or((0.0, 1.0)),
+    };
     Some(SlotSeries {
         times: table.times.clone(),
         slots,
@@ -310,8 +426,19 @@ impl RunView {
                 }
             }
         }
+        if let Some(u) = dir.series("utilities", Some(&fp))? {
+            for q in Quantity::ALL {
+                if let Some((cols, f, title)) = q.utility() {
+                    if let Some(s) = to_slots_of(q, &u, cols, f, feature_slot, title.into()) {
+                        series.insert(q, s);
+                    }
+                }
+            }
+        }
         let kpis = dir.kpis().unwrap_or_default();
+        let alerts = dir.alerts()?;
         Ok(RunView {
+            alerts,
             totals: read_totals(path),
             path: path.to_owned(),
             meta: dir.meta,

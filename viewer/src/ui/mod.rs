@@ -3,6 +3,7 @@
 
 use crate::app::interaction::fly_to;
 use crate::app::{recolor, Loaded, Tool};
+use crate::run::Quantity;
 use crate::ColorBy;
 use citytwin_engine::time::SimTime;
 use citytwin_engine::{Bookmark, FeatureId, Value};
@@ -26,6 +27,7 @@ pub(crate) fn side_panel(
             ui.separator();
             selection(l, ui);
             ui.separator();
+            alerts(l, ui, queue);
             search(l, ui);
             ui.separator();
             measure(l, ui);
@@ -122,7 +124,7 @@ fn selection(l: &mut Loaded, ui: &mut egui::Ui) {
             for (q, s) in &run.series {
                 if let Some(v) = s.value(slot, l.prepared.time) {
                     ui.label(format!("{} at {}", q.name(), l.prepared.time));
-                    ui.label(format!("{v:.1}"));
+                    ui.label(q.format(v));
                     ui.end_row();
                 }
             }
@@ -145,6 +147,58 @@ fn selection(l: &mut Loaded, ui: &mut egui::Ui) {
         l.selected = None;
         l.dirty = true;
     }
+}
+
+/// The run's utility alerts: when, what, where; a click moves the clock to the alert, flies to the element and
+/// colours the scene by the quantity concerned.
+fn alerts(l: &mut Loaded, ui: &mut egui::Ui, queue: &wgpu::Queue) {
+    let Some(run) = &l.prepared.run else { return };
+    if run.alerts.is_empty() {
+        return;
+    }
+    let mut clicked = None;
+    egui::CollapsingHeader::new(format!("Alerts ({})", run.alerts.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("alerts")
+                .max_height(220.0)
+                .show(ui, |ui| {
+                    for (i, a) in run.alerts.iter().enumerate() {
+                        let when = match a.end {
+                            Some(e) => format!("{}–{}", a.start, e),
+                            None => format!("{}–", a.start),
+                        };
+                        let r = ui
+                            .selectable_label(false, format!("{when}  {}", a.message))
+                            .on_hover_text(format!("{} · {} · {}", a.layer, a.kind, a.element));
+                        if r.clicked() {
+                            clicked = Some(i);
+                        }
+                    }
+                });
+        });
+    ui.separator();
+    let Some(i) = clicked else { return };
+    let a = run.alerts[i].clone();
+    let q = match a.kind.as_str() {
+        "overload" | "outage" => Quantity::LineLoading,
+        "no_power" | "undervoltage" | "overvoltage" | "no_solution" | "switch_open"
+        | "switch_close" => Quantity::BusVoltage,
+        _ => Quantity::WaterPressure,
+    };
+    let has_q = run.series.contains_key(&q);
+    match l.prepared.set_time(queue, &l.scene, a.start) {
+        Ok(_) => l.dirty = true,
+        Err(e) => l.status = e.to_string(),
+    }
+    if has_q && l.prepared.color_by != ColorBy::Simulated(q) {
+        recolor(l, queue, ColorBy::Simulated(q));
+    }
+    if let Some(f) = a.feature {
+        fly_to(l, FeatureId(f));
+    }
+    l.status = a.message;
 }
 
 fn search(l: &mut Loaded, ui: &mut egui::Ui) {
