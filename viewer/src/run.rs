@@ -138,7 +138,7 @@ impl Quantity {
 
     /// The utility columns shown together with this one (buildings beside the network's own elements), the
     /// transform applied to values, and the legend title.
-    fn utility(self) -> Option<(&'static [&'static str], fn(f32) -> f32, &'static str)> {
+    fn utility(self) -> Option<UtilitySource> {
         Some(match self {
             Quantity::WaterPressure => (
                 &["pressure_m", "water_pressure_m"],
@@ -163,6 +163,9 @@ impl Quantity {
         })
     }
 }
+
+/// Where a utility quantity's values come from: its columns, a transform, the legend title.
+type UtilitySource = (&'static [&'static str], fn(f32) -> f32, &'static str);
 
 /// Why a run cannot be shown.
 #[derive(Debug, thiserror::Error)]
