@@ -228,6 +228,30 @@ pub struct ImportArgs {
     /// Height of buildings without height information, metres.
     #[arg(long, default_value_t = 9.0)]
     pub default_height: f64,
+    /// Scale the inputs' coordinates before their CRS applies, SX,SY or S (schematic networks, local drawings).
+    #[arg(long, value_parser = parse_pair)]
+    pub scale: Option<[f64; 2]>,
+    /// Then add this offset, X,Y in the CRS's units (e.g. to place an EPANET example under a city).
+    #[arg(long, value_parser = parse_pair, allow_hyphen_values = true)]
+    pub offset: Option<[f64; 2]>,
+}
+
+/// `X,Y` or a single number used for both.
+fn parse_pair(s: &str) -> Result<[f64; 2], String> {
+    let num = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("`{t}` is not a number"))
+    };
+    match s.split_once(',') {
+        Some((a, b)) => Ok([num(a)?, num(b)?]),
+        None => {
+            let v = num(s)?;
+            Ok([v, v])
+        }
+    }
 }
 
 fn parse_kind(s: &str) -> Result<citytwin_engine::LayerKind, String> {

@@ -13,100 +13,34 @@ use geo::Centroid;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Net1's coordinates placed under the generated city (EPSG:3067 near 385 000, 6 672 000).
-fn net1_under_city(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(data("epanet/Net1.inp"))
-        .unwrap()
-        .replace('\r', "");
-    let (head, rest) = text.split_once("[COORDINATES]").unwrap();
-    let (coords, tail) = rest.split_once("[VERTICES]").unwrap();
-    let placed: Vec<String> = coords
-        .lines()
-        .map(|l| {
-            let t: Vec<&str> = l.split_whitespace().collect();
-            match (t.len(), t.first()) {
-                (3, Some(id)) if !id.starts_with(';') => {
-                    let x: f64 = t[1].parse().unwrap();
-                    let y: f64 = t[2].parse().unwrap();
-                    format!(
-                        " {id}\t{:.1}\t{:.1}",
-                        385_000.0 + x * 7.0,
-                        6_672_000.0 + y * 5.5
-                    )
-                }
-                _ => l.to_owned(),
-            }
-        })
-        .collect();
-    let out = dir.join("net1_city.inp");
-    std::fs::write(
-        &out,
-        format!("{head}[COORDINATES]{}\n[VERTICES]{tail}", placed.join("\n")),
-    )
-    .unwrap();
-    out
-}
-
-/// CIGRE LV's schematic bus and line positions spread over the generated city.
-fn cigre_under_city(dir: &Path) -> PathBuf {
-    let mut net: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(data("power/cigre_lv/cigre_lv.json")).unwrap(),
-    )
-    .unwrap();
-    let place = |p: &serde_json::Value| {
-        serde_json::json!([
-            385_000.0 + (p[0].as_f64().unwrap() + 4.0) * 60.0,
-            6_672_000.0 + p[1].as_f64().unwrap() * 40.0
-        ])
-    };
-    for table in ["bus", "line"] {
-        let obj = &mut net["_object"][table]["_object"];
-        let mut t: serde_json::Value = serde_json::from_str(obj.as_str().unwrap()).unwrap();
-        let cols: Vec<String> = serde_json::from_value(t["columns"].clone()).unwrap();
-        let gi = cols.iter().position(|c| c == "geo").unwrap();
-        for row in t["data"].as_array_mut().unwrap() {
-            let Some(g) = row[gi].as_str() else { continue };
-            let mut g: serde_json::Value = serde_json::from_str(g).unwrap();
-            g["coordinates"] = if g["type"] == "Point" {
-                place(&g["coordinates"])
-            } else {
-                serde_json::Value::Array(
-                    g["coordinates"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(place)
-                        .collect(),
-                )
-            };
-            row[gi] = serde_json::Value::String(g.to_string());
-        }
-        *obj = serde_json::Value::String(t.to_string());
-    }
-    let out = dir.join("cigre_city.json");
-    std::fs::write(&out, net.to_string()).unwrap();
-    out
-}
-
-/// A generated city of 400 buildings with Net1 (layer `water`) and CIGRE LV (layer `grid`) under it.
+/// A generated city of 400 buildings (EPSG:3067 near 385 000, 6 672 000) with Net1 (layer `water`) and CIGRE
+/// LV (layer `grid`) placed under it from their schematic coordinates.
 fn city(dir: &Path) -> PathBuf {
     let scene = dir.join("city.twin");
     ok(&["generate", "--buildings", "400", "--out", s(&scene)]);
     let crs = "EPSG:3067";
     ok(&[
         "import",
-        s(&net1_under_city(dir)),
+        s(&data("epanet/Net1.inp")),
         "--src-crs",
         crs,
+        "--scale",
+        "7,5.5",
+        "--offset",
+        "385000,6672000",
         "--out",
         s(&scene),
         "--append",
     ]);
     ok(&[
         "import",
-        s(&cigre_under_city(dir)),
+        s(&data("power/cigre_lv/cigre_lv.json")),
         "--src-crs",
         crs,
+        "--scale",
+        "60,40",
+        "--offset",
+        "385240,6672000",
         "--layer",
         "grid",
         "--out",

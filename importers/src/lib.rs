@@ -26,13 +26,13 @@ pub mod attrs;
 pub mod cityjson;
 pub mod classify;
 pub mod detect;
+pub mod epanet;
 mod error;
 pub mod export;
 pub mod gdal_raster;
 pub mod gdal_vector;
 pub mod geojson_reader;
 mod layer_builder;
-pub mod epanet;
 pub mod osm;
 pub mod pandapower;
 pub mod sumo;
@@ -64,6 +64,56 @@ pub struct ImportOptions {
     pub storey_height_m: f64,
     /// Height of buildings with no height information, metres.
     pub default_height_m: f64,
+    /// Scale and offset applied to the file's coordinates before its CRS applies (for schematic or local
+    /// drawings: EPANET and pandapower examples, CAD exports): `x' = x·sx + ox`, `y' = y·sy + oy`.
+    pub placement: Option<Placement>,
+}
+
+/// An affine placement of a file's coordinates: scale, then offset.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Placement {
+    /// Scale factors along x and y.
+    pub scale: [f64; 2],
+    /// Offset added after scaling, in the target CRS's units.
+    pub offset: [f64; 2],
+}
+
+impl Placement {
+    fn apply(&self, x: f64, y: f64) -> (f64, f64) {
+        (
+            x * self.scale[0] + self.offset[0],
+            y * self.scale[1] + self.offset[1],
+        )
+    }
+}
+
+/// Applies a placement to everything of a layer that has coordinates.
+fn place(layer: &mut Layer, p: &Placement, path: &Path) -> Result<(), ImportError> {
+    use geo::MapCoordsInPlace;
+    if layer.terrain.is_some() {
+        return Err(ImportError::Unsupported {
+            path: path.to_owned(),
+            detail: "--scale and --offset place vector data, not rasters".into(),
+        });
+    }
+    for f in &mut layer.features {
+        f.geometry.map_coords_in_place(|c| {
+            let (x, y) = p.apply(c.x, c.y);
+            geo_types::Coord { x, y }
+        });
+        if let Some(s) = f.building.as_mut().and_then(|b| b.surfaces.as_mut()) {
+            for v in &mut s.vertices {
+                (v[0], v[1]) = p.apply(v[0], v[1]);
+            }
+        }
+    }
+    if let Some(net) = &mut layer.network {
+        for n in &mut net.nodes {
+            let (x, y) = p.apply(n.position[0], n.position[1]);
+            n.position = [x, y];
+        }
+    }
+    Ok(())
 }
 
 impl Default for ImportOptions {
@@ -77,6 +127,7 @@ impl Default for ImportOptions {
             use_attr: None,
             storey_height_m: 3.0,
             default_height_m: 9.0,
+            placement: None,
         }
     }
 }
@@ -109,6 +160,12 @@ pub fn import(
         Format::EpanetInp => vec![epanet::import_layer(path, opts, progress)?],
         Format::Pandapower => vec![pandapower::import_layer(path, opts, progress)?],
     };
+    let mut layers = layers;
+    if let Some(p) = &opts.placement {
+        for l in &mut layers {
+            place(l, p, path)?;
+        }
+    }
     for l in &layers {
         citytwin_engine::crs::describe(&l.source.crs).map_err(|source| ImportError::Crs {
             path: path.to_owned(),

@@ -42,6 +42,12 @@ pub fn run(a: ImportArgs) -> Result<()> {
         use_attr: a.use_attr.clone(),
         storey_height_m: a.storey_height,
         default_height_m: a.default_height,
+        placement: (a.scale.is_some() || a.offset.is_some()).then(|| {
+            citytwin_importers::Placement {
+                scale: a.scale.unwrap_or([1.0, 1.0]),
+                offset: a.offset.unwrap_or([0.0, 0.0]),
+            }
+        }),
     };
     if !(opts.storey_height_m > 0.0 && opts.default_height_m > 0.0) {
         bail!("--storey-height and --default-height must be positive");
