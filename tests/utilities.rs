@@ -50,40 +50,13 @@ fn city(dir: &Path) -> PathBuf {
     scene
 }
 
-const SCENARIO: &str = r#"name = "burst and outage"
-start = "05:00"
-end = "12:00"
-step = "15min"
-
-[utilities.power]
-# A light load: CIGRE's LV feeder serves a few dozen homes, not a 400-building district.
-kw_per_person = { residential = 0.02, office = 0.01, retail = 0.01, industrial = 0.02, education = 0.01, leisure = 0.01 }
-w_per_m2 = { residential = 0.1, office = 0.2, retail = 0.3, industrial = 0.3, education = 0.2, leisure = 0.2 }
-
-[[utilities.events]]
-at = "07:00"
-action = "burst"
-link = "122"
-flow_lps = 30
-
-[[utilities.events]]
-at = "08:00"
-until = "11:00"
-action = "close"
-link = "121"
-
-[[utilities.events]]
-at = "08:00"
-until = "11:00"
-action = "close"
-link = "122"
-
-[[utilities.events]]
-at = "09:00"
-until = "10:00"
-action = "outage"
-line = 1
-"#;
+/// The README's utility what-if.
+fn scenario() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/burst.toml"),
+    )
+    .unwrap()
+}
 
 /// The value of `column` for feature `id` at `t`.
 fn value(t: &SeriesTable, column: &str, id: u64, at: SimTime) -> f32 {
@@ -108,7 +81,7 @@ fn a_burst_isolated_by_valves_and_a_line_outage_leave_the_buildings_behind_them_
     let dir = tempfile::tempdir().unwrap();
     let scene_path = city(dir.path());
     let sc = dir.path().join("burst.toml");
-    std::fs::write(&sc, SCENARIO).unwrap();
+    std::fs::write(&sc, scenario()).unwrap();
     let (one, _) = on_1_and_2_threads(dir.path(), &scene_path, &sc);
     let out = ok(&[
         "simulate",
@@ -317,29 +290,32 @@ fn utility_events_that_do_not_fit_name_their_line() {
     let sc = dir.path().join("bad.toml");
     for (bad, want) in [
         (
-            SCENARIO.replace("link = \"122\"\nflow_lps", "link = \"999\"\nflow_lps"),
+            scenario().replace("link = \"122\"\nflow_lps", "link = \"999\"\nflow_lps"),
             "no link `999`",
         ),
         (
-            SCENARIO.replace("at = \"09:00\"", "at = \"13:00\""),
+            scenario().replace("at = \"09:00\"", "at = \"13:00\""),
             "outside the run",
         ),
         (
-            SCENARIO.replace("line = 1", "line = 1\nlink = \"12\""),
+            scenario().replace("line = 1", "line = 1\nlink = \"12\""),
             "exactly one of",
         ),
-        (SCENARIO.replace("flow_lps = 30", ""), "needs flow_lps"),
+        (scenario().replace("flow_lps = 30", ""), "needs flow_lps"),
         (
-            SCENARIO.replace("action = \"outage\"", "action = \"melt\""),
+            scenario().replace("action = \"outage\"", "action = \"melt\""),
             "unknown variant",
         ),
-        (SCENARIO.replace("line = 1", "line = 99"), "no line 99"),
+        (scenario().replace("line = 1", "line = 99"), "no line 99"),
         (
-            format!("{SCENARIO}\n[utilities]\nmax_service_distance_m = -5\n"),
+            scenario().replace(
+                "max_service_distance_m = 300",
+                "max_service_distance_m = -5",
+            ),
             "utilities.max_service_distance_m",
         ),
         (
-            SCENARIO.replace("w_per_m2 =", "person_profile = [1, 2]\nw_per_m2 ="),
+            scenario().replace("w_per_m2 =", "person_profile = [1, 2]\nw_per_m2 ="),
             "24 non-negative hourly weights",
         ),
     ] {
