@@ -41,27 +41,6 @@ fn write_table<R: ResultRow>(dir: &Path, name: &str, rows: &[R]) -> Result<()> {
     Ok(())
 }
 
-/// Refuses to replace anything but a directory of result tables (only `res_*.csv` files, or empty).
-fn check_replaceable(out: &Path) -> Result<()> {
-    let not_results = || {
-        anyhow::anyhow!(
-            "{}: exists and is not a directory of power-flow results (res_*.csv); not replacing it",
-            out.display()
-        )
-    };
-    if !out.is_dir() {
-        return Err(not_results());
-    }
-    for e in std::fs::read_dir(out).with_context(|| out.display().to_string())? {
-        let e = e.with_context(|| out.display().to_string())?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !(name.starts_with("res_") && name.ends_with(".csv") && e.path().is_file()) {
-            return Err(not_results());
-        }
-    }
-    Ok(())
-}
-
 pub fn run(a: PowerArgs) -> Result<()> {
     if a.out.exists() && !a.force {
         bail!(
@@ -69,52 +48,34 @@ pub fn run(a: PowerArgs) -> Result<()> {
             a.out.display()
         );
     }
-    if a.out.exists() {
-        check_replaceable(&a.out)?;
-    }
     let grid = citytwin_importers::pandapower::read(&a.input)?;
     let res = power::solve(&grid, &PfOptions::default())
         .with_context(|| format!("{}: power flow", a.input.display()))?;
 
-    // Write into a temporary directory beside the target, then move it into place.
-    let parent = match a.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).with_context(|| parent.display().to_string())?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".citytwin-power-")
-        .tempdir_in(&parent)
-        .with_context(|| parent.display().to_string())?;
-    write_table(tmp.path(), "res_bus.csv", &res.bus)?;
-    write_table(tmp.path(), "res_line.csv", &res.line)?;
-    write_table(tmp.path(), "res_trafo.csv", &res.trafo)?;
-    for (name, rows) in [
-        ("res_ext_grid.csv", &res.ext_grid),
-        ("res_load.csv", &res.load),
-        ("res_sgen.csv", &res.sgen),
-    ] {
-        if !rows.is_empty() {
-            write_table(tmp.path(), name, rows)?;
-        }
-    }
-    if !res.gen.is_empty() {
-        write_table(tmp.path(), "res_gen.csv", &res.gen)?;
-    }
-    let tmp = tmp.keep();
-    if a.out.exists() {
-        let old = parent.join(format!(
-            ".citytwin-old-{}",
-            a.out
-                .file_name()
-                .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
-        ));
-        std::fs::rename(&a.out, &old).with_context(|| a.out.display().to_string())?;
-        std::fs::rename(&tmp, &a.out).with_context(|| a.out.display().to_string())?;
-        std::fs::remove_dir_all(&old).with_context(|| old.display().to_string())?;
-    } else {
-        std::fs::rename(&tmp, &a.out).with_context(|| a.out.display().to_string())?;
-    }
+    super::results_dir::write(
+        &a.out,
+        a.force,
+        "power-flow results (res_*.csv)",
+        |n| n.starts_with("res_") && n.ends_with(".csv"),
+        |dir| {
+            write_table(dir, "res_bus.csv", &res.bus)?;
+            write_table(dir, "res_line.csv", &res.line)?;
+            write_table(dir, "res_trafo.csv", &res.trafo)?;
+            for (name, rows) in [
+                ("res_ext_grid.csv", &res.ext_grid),
+                ("res_load.csv", &res.load),
+                ("res_sgen.csv", &res.sgen),
+            ] {
+                if !rows.is_empty() {
+                    write_table(dir, name, rows)?;
+                }
+            }
+            if !res.gen.is_empty() {
+                write_table(dir, "res_gen.csv", &res.gen)?;
+            }
+            Ok(())
+        },
+    )?;
     let vm = res.bus.iter().map(|b| b.vm_pu).filter(|v| !v.is_nan());
     let (lo, hi) = vm.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))

@@ -157,35 +157,21 @@ pub fn run(a: SimulateArgs) -> Result<()> {
         }
         r => r.with_context(|| a.scene.display().to_string())?,
     };
-    // Write into a temporary directory beside the target, then move it into place.
-    let parent = match a.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).with_context(|| parent.display().to_string())?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".citytwin-run-")
-        .tempdir_in(&parent)
-        .with_context(|| parent.display().to_string())?;
     let scene_name = a
         .scene
         .file_name()
         .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-    sim::output::write(tmp.path(), &out, &scene_name)?;
-    let tmp = tmp.keep();
-    if a.out.exists() {
-        let old = parent.join(format!(
-            ".citytwin-old-{}",
-            a.out
-                .file_name()
-                .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
-        ));
-        std::fs::rename(&a.out, &old).with_context(|| a.out.display().to_string())?;
-        std::fs::rename(&tmp, &a.out).with_context(|| a.out.display().to_string())?;
-        std::fs::remove_dir_all(&old).with_context(|| old.display().to_string())?;
-    } else {
-        std::fs::rename(&tmp, &a.out).with_context(|| a.out.display().to_string())?;
-    }
+    super::results_dir::write(
+        &a.out,
+        a.force,
+        "simulation results (a run directory)",
+        |n| {
+            [".parquet", ".json", ".csv", ".toml"]
+                .iter()
+                .any(|x| n.ends_with(x))
+        },
+        |dir| Ok(sim::output::write(dir, &out, &scene_name)?),
+    )?;
     let k = &out.kpis;
     println!(
         "wrote {} ({}, seed {seed}, {} threads, {:.1} s)",

@@ -1828,24 +1828,23 @@ impl Reader {
             self.damp_limit = y;
             return Ok(());
         }
-        if matches(k, "FLOWCHANGE") {
+        let nonneg = || {
             if y < 0.0 {
-                return Err(err(nvalue, 213));
+                Err(err(nvalue, 213))
+            } else {
+                Ok(y)
             }
-            self.flow_change = y;
+        };
+        if matches(k, "FLOWCHANGE") {
+            self.flow_change = nonneg()?;
             return Ok(());
         }
         if matches(k, "HEADERROR") {
-            if y < 0.0 {
-                return Err(err(nvalue, 213));
-            }
-            self.head_error = y;
+            self.head_error = nonneg()?;
             return Ok(());
         }
         if matches(k, "MINI") {
-            if y < 0.0 {
-                return Err(err(nvalue, 213));
-            }
+            nonneg()?;
             if self.preq == 0.1 {
                 self.preq = y + 0.1;
             } else if self.preq - y < 0.1 {
@@ -1855,9 +1854,7 @@ impl Reader {
             return Ok(());
         }
         if matches(k, "REQ") {
-            if y < 0.0 {
-                return Err(err(nvalue, 213));
-            }
+            nonneg()?;
             if y - self.pmin < 0.1 {
                 return Err(err(nvalue, 208));
             }
@@ -1865,10 +1862,7 @@ impl Reader {
             return Ok(());
         }
         if matches(k, "PRESSURE") {
-            if y < 0.0 {
-                return Err(err(nvalue, 213));
-            }
-            self.pexp = y;
+            self.pexp = nonneg()?;
             return Ok(());
         }
         if y <= 0.0 {

@@ -345,29 +345,20 @@ fn power_target(e: &UtilityEvent, p: &PowerGrid) -> Result<Target, String> {
             f.0
         ));
     }
+    // The row of the element with pandapower index `ix`.
+    fn row<T>(rows: &[T], ix: i64, index: fn(&T) -> i64, what: &str) -> Result<usize, String> {
+        rows.iter()
+            .position(|r| index(r) == ix)
+            .ok_or_else(|| format!("no {what} {ix} in the grid"))
+    }
     if let Some(ix) = e.line {
-        return p
-            .lines
-            .iter()
-            .position(|l| l.index == ix)
-            .map(Target::Line)
-            .ok_or_else(|| format!("no line {ix} in the grid"));
+        return row(&p.lines, ix, |l| l.index, "line").map(Target::Line);
     }
     if let Some(ix) = e.trafo {
-        return p
-            .trafos
-            .iter()
-            .position(|t| t.index == ix)
-            .map(Target::Trafo)
-            .ok_or_else(|| format!("no transformer {ix} in the grid"));
+        return row(&p.trafos, ix, |t| t.index, "transformer").map(Target::Trafo);
     }
     if let Some(ix) = e.switch {
-        return p
-            .switches
-            .iter()
-            .position(|s| s.index == ix)
-            .map(Target::Switch)
-            .ok_or_else(|| format!("no switch {ix} in the grid"));
+        return row(&p.switches, ix, |s| s.index, "switch").map(Target::Switch);
     }
     Err("a power event names a line, a transformer, a switch or a feature".into())
 }
@@ -659,54 +650,46 @@ fn solve_water(
             continue;
         }
         let series: Vec<f64> = pressure[i].iter().map(|v| f64::from(*v)).collect();
-        episodes(
-            &series,
-            |p| p < cfg.no_water_pressure_m,
-            steps,
-            |s, e, worst, jmax| {
-                alerts.push(Alert {
-                    start: s,
-                    end: e,
-                    layer: layer.name.clone(),
-                    kind: "no_water".into(),
-                    element: format!("node {}", n.id),
-                    feature: n.feature.map(|f| f.0),
-                    value: worst,
-                    threshold: cfg.no_water_pressure_m,
-                    buildings: served[i].0,
-                    persons: served[i].1[jmax],
-                    message: format!(
-                        "no water at junction {} (pressure {worst:.1} m, below {} m): {} buildings",
-                        n.id, cfg.no_water_pressure_m, served[i].0
-                    ),
-                });
-            },
-            f64::min,
-        );
-        episodes(
-            &series,
-            |p| p >= cfg.no_water_pressure_m && p < cfg.low_pressure_m,
-            steps,
-            |s, e, worst, jmax| {
-                alerts.push(Alert {
-                    start: s,
-                    end: e,
-                    layer: layer.name.clone(),
-                    kind: "low_pressure".into(),
-                    element: format!("node {}", n.id),
-                    feature: n.feature.map(|f| f.0),
-                    value: worst,
-                    threshold: cfg.low_pressure_m,
-                    buildings: served[i].0,
-                    persons: served[i].1[jmax],
-                    message: format!(
-                        "low pressure at junction {} ({worst:.1} m, below {} m): {} buildings",
-                        n.id, cfg.low_pressure_m, served[i].0
-                    ),
-                });
-            },
-            f64::min,
-        );
+        let (none, low) = (cfg.no_water_pressure_m, cfg.low_pressure_m);
+        for (kind, what, threshold, bad) in [
+            (
+                "no_water",
+                "no water",
+                none,
+                Box::new(move |p: f64| p < none) as Box<dyn Fn(f64) -> bool>,
+            ),
+            (
+                "low_pressure",
+                "low pressure",
+                low,
+                Box::new(move |p: f64| p >= none && p < low),
+            ),
+        ] {
+            episodes(
+                &series,
+                bad,
+                steps,
+                |s, e, worst, jmax| {
+                    alerts.push(Alert {
+                        start: s,
+                        end: e,
+                        layer: layer.name.clone(),
+                        kind: kind.into(),
+                        element: format!("node {}", n.id),
+                        feature: n.feature.map(|f| f.0),
+                        value: worst,
+                        threshold,
+                        buildings: served[i].0,
+                        persons: served[i].1[jmax],
+                        message: format!(
+                            "{what} at junction {} (pressure {worst:.1} m, below {threshold} m): {} buildings",
+                            n.id, served[i].0
+                        ),
+                    });
+                },
+                f64::min,
+            );
+        }
     }
     for re in events {
         let e = &re.event;
