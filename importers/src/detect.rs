@@ -96,8 +96,18 @@ fn xml_kind(head: &[u8]) -> Option<Format> {
 /// EPANET's sections.
 fn inp_kind(head: &[u8]) -> Option<Format> {
     const SECTIONS: &[&str] = &[
-        "[TITLE]", "[JUNCTIONS]", "[RESERVOIRS]", "[TANKS]", "[PIPES]", "[PUMPS]", "[VALVES]",
-        "[OPTIONS]", "[PATTERNS]", "[CURVES]", "[DEMANDS]", "[COORDINATES]",
+        "[TITLE]",
+        "[JUNCTIONS]",
+        "[RESERVOIRS]",
+        "[TANKS]",
+        "[PIPES]",
+        "[PUMPS]",
+        "[VALVES]",
+        "[OPTIONS]",
+        "[PATTERNS]",
+        "[CURVES]",
+        "[DEMANDS]",
+        "[COORDINATES]",
     ];
     let text = String::from_utf8_lossy(head);
     let first = text
@@ -234,9 +244,15 @@ mod tests {
             inp_kind(b"; a comment\n\n[TITLE]\nNet 1\n[JUNCTIONS]"),
             Some(Format::EpanetInp)
         );
-        assert_eq!(inp_kind(b"[{\"type\": 1}]"), None, "a JSON array is not EPANET");
         assert_eq!(
-            json_kind(br#"{"_module": "pandapower.auxiliary", "_class": "pandapowerNet", "_object": {}}"#),
+            inp_kind(b"[{\"type\": 1}]"),
+            None,
+            "a JSON array is not EPANET"
+        );
+        assert_eq!(
+            json_kind(
+                br#"{"_module": "pandapower.auxiliary", "_class": "pandapowerNet", "_object": {}}"#
+            ),
             Some(Format::Pandapower)
         );
     }
