@@ -223,10 +223,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub use_attr: Option<String>,
     /// Metres per storey when height comes from levels.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, value_parser = positive_metres)]
     pub storey_height: f64,
     /// Height of buildings without height information, metres.
-    #[arg(long, default_value_t = 9.0)]
+    #[arg(long, default_value_t = 9.0, value_parser = positive_metres)]
     pub default_height: f64,
     /// Scale the inputs' coordinates before their CRS applies, SX,SY or S (schematic networks, local drawings).
     #[arg(long, value_parser = parse_pair)]
@@ -294,14 +294,45 @@ pub struct QueryArgs {
     #[arg(long, default_value_t = 5)]
     pub k: usize,
     /// Pick tolerance for --point, metres.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, value_parser = non_negative_metres)]
     pub tolerance: f64,
     /// Print at most this many results (all with --json unless given).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub limit: Option<usize>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A length in metres that must be a finite number above zero (a storey height, a default height).
+fn positive_metres(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 10_000.0 => Ok(v),
+        Ok(_) => Err(format!(
+            "`{s}` must be a number of metres above 0 and below 10000"
+        )),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+/// A distance in metres that must be finite and not negative (a tolerance).
+fn non_negative_metres(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err(format!(
+            "`{s}` must be a finite number of metres, 0 or more"
+        )),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+/// A count of at least one (`--limit 0` would print nothing, or silently everything).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (leave the option out for no limit)".into()),
+        Ok(v) => Ok(v),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
 }
 
 fn parse_floats<const N: usize>(s: &str) -> Result<[f64; N], String> {
@@ -336,14 +367,17 @@ pub struct ExportArgs {
     /// Output CRS (default: the scene CRS; EPSG:4326 for GeoJSON).
     #[arg(long)]
     pub crs: Option<String>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `citytwin generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Number of buildings.
-    #[arg(long, default_value_t = 10_000)]
-    pub buildings: usize,
+    /// Number of buildings (at most 20,000,000: a 1M-building city is a ~0.5 GB scene).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=20_000_000))]
+    pub buildings: u64,
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

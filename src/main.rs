@@ -15,7 +15,25 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Lets a closed pipe end the process quietly, as Unix tools do (`citytwin info x.twin | head -1`): Rust ignores
+/// SIGPIPE, so a write to a closed pipe fails and `println!` panics. With the default action the kernel ends the
+/// process at that write. Only output to a pipe is affected; scene files are written atomically, so nothing is
+/// left half-written.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: `signal` with a valid signal number and SIG_DFL only resets a disposition; it is called at the start
+    // of `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn die_quietly_on_closed_pipe() {}
+
 fn main() -> ExitCode {
+    die_quietly_on_closed_pipe();
     let cli = cli::Cli::parse();
     let filter = match cli.verbose {
         0 => "warn",

@@ -50,7 +50,7 @@ pub enum CrsError {
         reason: String,
     },
     /// A coordinate could not be transformed (outside the CRS's domain).
-    #[error("coordinate ({x}, {y}) cannot be transformed from `{from}` to `{to}`")]
+    #[error("coordinate ({}, {}) cannot be transformed from `{from}` to `{to}`", number(*x), number(*y))]
     OutOfDomain {
         /// Source CRS.
         from: String,
@@ -61,6 +61,16 @@ pub enum CrsError {
         /// The coordinate.
         y: f64,
     },
+}
+
+/// A coordinate for a message: plain decimals where they are readable, scientific notation for absurd
+/// magnitudes (1e308 would otherwise print as 309 digits).
+pub fn number(v: f64) -> String {
+    if v.is_finite() && v.abs() < 1e12 {
+        format!("{}", (v * 1e6).round() / 1e6)
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// What kind of CRS a definition is.

@@ -41,3 +41,16 @@ pub mod timeseries;
 
 pub use ids::{EdgeId, FeatureId, LinkId, NodeId};
 pub use scene::*;
+
+/// An error and its causes on one line, `outer: cause: root cause`, as the CLI prints them. Error messages in
+/// this workspace never repeat their cause (it is their `source`), so a message shown without this loses it.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -108,6 +108,23 @@ fn inp_kind(head: &[u8]) -> Option<Format> {
         "[CURVES]",
         "[DEMANDS]",
         "[COORDINATES]",
+        "[STATUS]",
+        "[CONTROLS]",
+        "[RULES]",
+        "[ENERGY]",
+        "[EMITTERS]",
+        "[QUALITY]",
+        "[SOURCES]",
+        "[REACTIONS]",
+        "[MIXING]",
+        "[TIMES]",
+        "[REPORT]",
+        "[VERTICES]",
+        "[LABELS]",
+        "[BACKDROP]",
+        "[TAGS]",
+        "[LEAKAGE]",
+        "[END]",
     ];
     let text = String::from_utf8_lossy(head);
     let first = text
@@ -167,6 +184,14 @@ pub fn detect(path: &Path) -> Result<Format, ImportError> {
             detail: "the file is empty".into(),
         });
     }
+    if head.starts_with(citytwin_engine::store::MAGIC) {
+        return Err(ImportError::UnknownFormat {
+            path: path.to_owned(),
+            detail: "this is a citytwin scene file, not a source to import; open it with `citytwin info`, \
+                     `query` or `view`, or give it as --out to add layers to it"
+                .into(),
+        });
+    }
     let found = if n >= 15 && head[4..6] == *b"\x0a\x09" && head[6..15] == *b"OSMHeader" {
         Format::OsmPbf
     } else if let Some(f) = inp_kind(&head) {
@@ -195,9 +220,12 @@ pub fn detect(path: &Path) -> Result<Format, ImportError> {
 }
 
 fn gdal_format(path: &Path) -> Result<Format, ImportError> {
-    let ds = gdal::Dataset::open(path).map_err(|e| ImportError::UnknownFormat {
+    // GDAL's own error here says only that it returned a null pointer: what helps is the list of what was tried.
+    let ds = gdal::Dataset::open(path).map_err(|_| ImportError::UnknownFormat {
         path: path.to_owned(),
-        detail: format!("neither OSM PBF, GeoJSON, CityJSON nor anything GDAL opens: {e}"),
+        detail: "neither OSM PBF, GeoJSON, CityJSON, EPANET, SUMO or pandapower, nor a vector or raster format \
+                 GDAL opens"
+            .into(),
     })?;
     let driver = ds.driver().short_name();
     if ds.layer_count() > 0 {

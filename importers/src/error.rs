@@ -8,7 +8,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ImportError {
     /// The file could not be opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The input file.
         path: PathBuf,
@@ -53,7 +53,7 @@ pub enum ImportError {
         what: String,
     },
     /// The file's (or the given) CRS is unknown to PROJ.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Crs {
         /// The input file.
         path: PathBuf,
@@ -62,7 +62,7 @@ pub enum ImportError {
         source: CrsError,
     },
     /// GDAL failed on the file.
-    #[error("{path}: GDAL: {source}")]
+    #[error("{path}: GDAL")]
     Gdal {
         /// The input file.
         path: PathBuf,

@@ -25,7 +25,7 @@ pub enum ExportError {
         path: PathBuf,
     },
     /// The output CRS is unusable.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Crs {
         /// The output path.
         path: PathBuf,
@@ -34,7 +34,7 @@ pub enum ExportError {
         source: CrsError,
     },
     /// GDAL failed.
-    #[error("{path}: GDAL: {source}")]
+    #[error("{path}: GDAL")]
     Gdal {
         /// The output path.
         path: PathBuf,
@@ -43,7 +43,7 @@ pub enum ExportError {
         source: gdal::errors::GdalError,
     },
     /// The file system failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The output path.
         path: PathBuf,
@@ -155,15 +155,20 @@ pub fn export_layer(
             path: path.to_owned(),
             source,
         })?;
-    let dir = match path.parent() {
+    use citytwin_engine::store::atomic;
+    // A symlink is written through; a device or directory is refused, not replaced.
+    let target = atomic::resolve_target(path).map_err(io_err)?;
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     };
+    atomic::remove_stale_temporaries(&dir);
     let tmp = tempfile::Builder::new()
-        .prefix(".citytwin-export-")
+        .prefix(&atomic::temp_prefix())
+        .suffix(atomic::TEMP_SUFFIX)
         .tempdir_in(&dir)
         .map_err(io_err)?;
-    let file_name = path
+    let file_name = target
         .file_name()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("out"));

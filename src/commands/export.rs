@@ -5,6 +5,12 @@ use crate::cli::ExportArgs;
 use anyhow::Result;
 
 pub fn run(a: ExportArgs) -> Result<()> {
+    if a.out.exists() && !a.force {
+        anyhow::bail!(
+            "{}: exists already; use --force to replace it",
+            a.out.display()
+        );
+    }
     let scene = load(&a.scene)?;
     let layer = scene
         .layer(&a.layer)

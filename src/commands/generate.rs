@@ -4,7 +4,7 @@ use crate::cli::GenerateArgs;
 use anyhow::Result;
 
 pub fn run(a: GenerateArgs) -> Result<()> {
-    let scene = citytwin_engine::generate::city(a.buildings, a.seed);
+    let scene = citytwin_engine::generate::city(usize::try_from(a.buildings)?, a.seed);
     citytwin_engine::store::save(&scene, &a.out)?;
     println!(
         "wrote {} ({} buildings, seed {}, {} features)",

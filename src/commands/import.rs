@@ -52,6 +52,9 @@ pub fn run(a: ImportArgs) -> Result<()> {
     if !(opts.storey_height_m > 0.0 && opts.default_height_m > 0.0) {
         bail!("--storey-height and --default-height must be positive");
     }
+    if a.scale.is_some_and(|s| s.contains(&0.0)) {
+        bail!("--scale must not be 0: it would collapse every feature onto a line or a point");
+    }
     for input in &a.inputs {
         let pb = progress("import");
         let layers = citytwin_importers::import(input, &opts, &pb)?;

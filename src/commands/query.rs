@@ -30,6 +30,62 @@ fn to_local(scene: &Scene, crs: Option<&str>, pts: &mut [(f64, f64)]) -> Result<
     }
 }
 
+/// The closed outline of a box, 16 points a side: straight in its own CRS, curved once transformed.
+fn outline([x0, y0, x1, y1]: [f64; 4]) -> Vec<(f64, f64)> {
+    let n = 16;
+    let at = |a: f64, b: f64, i: usize| a + (b - a) * i as f64 / n as f64;
+    let mut ring = Vec::with_capacity(4 * n + 1);
+    ring.extend((0..n).map(|i| (at(x0, x1, i), y0)));
+    ring.extend((0..n).map(|i| (x1, at(y0, y1, i))));
+    ring.extend((0..n).map(|i| (at(x1, x0, i), y1)));
+    ring.extend((0..n).map(|i| (x0, at(y1, y0, i))));
+    ring.push((x0, y0));
+    ring
+}
+
+/// The scene's extent in the query's coordinates (the scene CRS without `--crs`), grown by 1 % on each side so
+/// that the curvature between outline points cannot cut a feature off. `None` for an empty scene.
+fn scene_extent_in(scene: &Scene, crs: Option<&str>) -> Result<Option<[f64; 4]>> {
+    let Some(b) = scene.bbox() else {
+        return Ok(None);
+    };
+    let mut ring = outline(b);
+    match crs {
+        Some(c) => scene
+            .frame
+            .from_local(c)
+            .and_then(|tf| tf.apply(&mut ring))
+            .with_context(|| format!("--crs {c}"))?,
+        None => {
+            for p in ring.iter_mut() {
+                p.0 += scene.frame.origin[0];
+                p.1 += scene.frame.origin[1];
+            }
+        }
+    }
+    let mut e = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for &(x, y) in ring.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
+        e = [e[0].min(x), e[1].min(y), e[2].max(x), e[3].max(y)];
+    }
+    if !(e[0] <= e[2] && e[1] <= e[3]) {
+        return Ok(None);
+    }
+    let (gx, gy) = ((e[2] - e[0]) * 0.01, (e[3] - e[1]) * 0.01);
+    // A scene of one point still gets a box: 1e-9 of its coordinates' magnitude.
+    let pad = |g: f64, v: f64| g.max(v.abs() * 1e-9).max(1e-9);
+    Ok(Some([
+        e[0] - pad(gx, e[0]),
+        e[1] - pad(gy, e[1]),
+        e[2] + pad(gx, e[2]),
+        e[3] + pad(gy, e[3]),
+    ]))
+}
+
 fn row_json(r: &Row<'_>) -> Json {
     let mut o = Map::new();
     o.insert("layer".into(), json!(r.layer.name));
@@ -91,28 +147,20 @@ pub fn run(a: QueryArgs) -> Result<()> {
         if !(x0 <= x1 && y0 <= y1) {
             return Err(anyhow!("--bbox wants MINX,MINY,MAXX,MAXY with MIN <= MAX"));
         }
-        // The box is straight in its own CRS, not in the scene's: transform a densified outline.
-        let n = 16;
-        let mut ring = Vec::with_capacity(4 * n + 1);
-        for i in 0..n {
-            ring.push((x0 + (x1 - x0) * i as f64 / n as f64, y0));
-        }
-        for i in 0..n {
-            ring.push((x1, y0 + (y1 - y0) * i as f64 / n as f64));
-        }
-        for i in 0..n {
-            ring.push((x1 - (x1 - x0) * i as f64 / n as f64, y1));
-        }
-        for i in 0..n {
-            ring.push((x0, y1 - (y1 - y0) * i as f64 / n as f64));
-        }
-        ring.push((x0, y0));
+        // Only the part of the box over the scene matters. Clamping first keeps a huge box (-1e308..1e308, or
+        // the whole globe in EPSG:4326) from overflowing or leaving the domain of the scene's projection.
+        let clamped = scene_extent_in(&scene, crs)?
+            .map(|[ex0, ey0, ex1, ey1]| [x0.max(ex0), y0.max(ey0), x1.min(ex1), y1.min(ey1)])
+            .filter(|b| b[0] <= b[2] && b[1] <= b[3]);
+        // A box that misses the scene finds nothing.
+        let mut ring = clamped.map(outline).unwrap_or_default();
         to_local(&scene, crs, &mut ring)?;
+        // The box is straight in its own CRS, not in the scene's: a densified outline, transformed.
         let region = Polygon::new(
             LineString::new(ring.into_iter().map(|(x, y)| Coord { x, y }).collect()),
             vec![],
         );
-        for l in &layers {
+        for l in layers.iter().filter(|_| clamped.is_some()) {
             rows.extend(spatial::query_region(l, &region).into_iter().map(|f| Row {
                 layer: l,
                 feature: f,

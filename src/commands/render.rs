@@ -8,6 +8,16 @@ use citytwin_engine::Bookmark;
 use citytwin_viewer::{ColorBy, HeadlessRenderer, OrbitCamera};
 
 pub fn run(a: RenderArgs) -> Result<()> {
+    let png = a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if !png {
+        bail!(
+            "{}: render writes PNG images; give --out a .png name",
+            a.out.display()
+        );
+    }
     let mut scene = load(&a.scene)?;
     let name = a.scene.display().to_string();
     let r = HeadlessRenderer::new()?;
@@ -94,8 +104,13 @@ pub fn run(a: RenderArgs) -> Result<()> {
             &format!("citytwin · {file}{run} · {}{osm}", scene.frame.crs),
         )?
     };
-    img.save_with_format(&a.out, image::ImageFormat::Png)
-        .with_context(|| a.out.display().to_string())?;
+    citytwin_engine::store::atomic::write_atomically(&a.out, |f| {
+        let mut w = std::io::BufWriter::new(f);
+        img.write_to(&mut w, image::ImageFormat::Png)
+            .map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut w)
+    })
+    .with_context(|| a.out.display().to_string())?;
     println!(
         "wrote {} ({}×{}, {})",
         a.out.display(),

@@ -3,6 +3,7 @@
 //! and only when it holds nothing but such result files.
 
 use anyhow::{anyhow, bail, Context, Result};
+use citytwin_engine::store::atomic;
 use std::path::{Path, PathBuf};
 
 /// Writes the directory `out` with `fill`, which puts its files into the directory it is given.
@@ -43,17 +44,21 @@ pub fn write(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).with_context(|| parent.display().to_string())?;
+    atomic::remove_stale_temporaries(&parent);
     let tmp = tempfile::Builder::new()
-        .prefix(".citytwin-results-")
+        .prefix(&atomic::temp_prefix())
+        .suffix(atomic::TEMP_SUFFIX)
         .tempdir_in(&parent)
         .with_context(|| parent.display().to_string())?;
     fill(tmp.path())?;
     let tmp = tmp.keep();
     if out.exists() {
         let old = parent.join(format!(
-            ".citytwin-old-{}",
+            "{}old-{}{}",
+            atomic::temp_prefix(),
             out.file_name()
-                .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+            atomic::TEMP_SUFFIX
         ));
         std::fs::rename(out, &old).with_context(|| out.display().to_string())?;
         std::fs::rename(&tmp, out).with_context(|| out.display().to_string())?;

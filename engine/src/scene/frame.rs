@@ -79,6 +79,46 @@ impl FrameTransform {
     }
 }
 
+/// Refuses a frame whose metres are not metres on the ground at (`lon`, `lat`): Web Mercator's are 2× too short
+/// at 60° N, so every length, area and speed in the scene would be wrong. The scale is measured along the
+/// meridian and the parallel over 0.001° and compared with the WGS 84 ellipsoid's arc lengths; 1 % is allowed
+/// (a UTM zone is within 0.1 % over its width; a zone two zones away is not).
+fn check_ground_scale(frame_crs: &str, lon: f64, lat: f64) -> Result<(), CrsError> {
+    const A: f64 = 6_378_137.0;
+    const E2: f64 = 0.006_694_379_990_14;
+    let d = 0.001_f64;
+    let phi = lat.to_radians();
+    let w = (1.0 - E2 * phi.sin().powi(2)).sqrt();
+    // Radii of curvature in the meridian and in the prime vertical.
+    let m = A * (1.0 - E2) / w.powi(3);
+    let n = A / w;
+    let ground_ns = m * d.to_radians();
+    let ground_ew = n * phi.cos() * d.to_radians();
+    let tf = Transform::new("EPSG:4326", frame_crs)?;
+    let (x0, y0) = tf.point(lon, lat)?;
+    let (x1, y1) = tf.point(lon, lat + d)?;
+    let (x2, y2) = tf.point(lon + d, lat)?;
+    let scale_ns = (x1 - x0).hypot(y1 - y0) / ground_ns;
+    let scale_ew = (x2 - x0).hypot(y2 - y0) / ground_ew;
+    let worst = if (scale_ns - 1.0).abs() > (scale_ew - 1.0).abs() {
+        scale_ns
+    } else {
+        scale_ew
+    };
+    if !worst.is_finite() || (worst - 1.0).abs() > 0.01 {
+        return Err(CrsError::Unsuitable {
+            definition: frame_crs.to_owned(),
+            reason: format!(
+                "at the data ({lon:.3}°, {lat:.3}°) one metre on the ground is {worst:.3} of its metres, so every \
+                 length and area would be off by that factor; use a CRS made for the place, such as its UTM \
+                 zone {}",
+                crate::crs::utm_zone_for(lon, lat)
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl SceneFrame {
     /// A frame in `crs` (checked: projected, metres) with `origin`.
     ///
@@ -109,6 +149,10 @@ impl SceneFrame {
         };
         let frame = SceneFrame::new(&target, [0.0, 0.0])?;
         let (x, y) = Transform::new(src_crs, &frame.crs)?.point(cx, cy)?;
+        if crs.is_some() {
+            let (lon, lat) = Transform::new(src_crs, "EPSG:4326")?.point(cx, cy)?;
+            check_ground_scale(&frame.crs, lon, lat)?;
+        }
         Ok(SceneFrame {
             origin: [(x / 100.0).round() * 100.0, (y / 100.0).round() * 100.0],
             ..frame

@@ -14,6 +14,7 @@ mod attributes;
 mod building;
 mod feature;
 mod frame;
+mod integrity;
 mod layer;
 mod network;
 mod terrain;

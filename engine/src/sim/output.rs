@@ -73,7 +73,7 @@ pub struct RunMeta {
 #[derive(Debug, thiserror::Error)]
 pub enum RunDirError {
     /// A file could not be written or read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -38,8 +38,9 @@ pub fn query_region<'a>(layer: &'a Layer, region: &Polygon<f64>) -> Vec<&'a Feat
 }
 
 /// The `k` features of `layer` nearest to `point`, sorted by distance then id. Distances are to the geometry
-/// itself (0 inside a polygon), not to its bounding box.
+/// itself (0 inside a polygon), not to its bounding box. Any `k` is safe: more than the layer holds gives all.
 pub fn nearest<'a>(layer: &'a Layer, point: [f64; 2], k: usize) -> Vec<Hit<'a>> {
+    let k = k.min(layer.features.len());
     if k == 0 {
         return Vec::new();
     }

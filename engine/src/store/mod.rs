@@ -20,11 +20,13 @@
 //!
 //! # Atomicity
 //! [`save`] writes to a temporary file in the target's directory, syncs it, and renames it over the target: a
-//! crash or error mid-write leaves the previous scene as it was.
+//! crash or error mid-write leaves the previous scene as it was. A symlinked target is updated through its link,
+//! a device or directory is refused, the file keeps its mode ([`atomic`]).
 //!
 //! # Performance
 //! Loading is one read and one decode; the R-trees are not stored but bulk-loaded on first query.
 
+pub mod atomic;
 mod fingerprint;
 
 pub use fingerprint::fingerprint;
@@ -52,7 +54,7 @@ pub const FEATURES_PER_CHUNK: usize = 16_384;
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The scene file.
         path: PathBuf,
@@ -120,30 +122,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 /// [`StoreError::Io`] if the directory is not writable or the disk is full; the old file is then untouched.
 pub fn save(scene: &Scene, path: &Path) -> Result<(), StoreError> {
     let payload = encode(scene)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".citytwin-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io(path))?;
-    {
-        let f = tmp.as_file_mut();
+    atomic::write_atomically(path, |f| {
         let mut header = Vec::with_capacity(HEADER_LEN);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
         header.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        f.write_all(&header).map_err(io(path))?;
-        f.write_all(&payload).map_err(io(path))?;
-        f.sync_all().map_err(io(path))?;
-    }
-    tmp.persist(path).map_err(|e| StoreError::Io {
-        path: path.to_owned(),
-        source: e.error,
-    })?;
+        f.write_all(&header)?;
+        f.write_all(&payload)
+    })
+    .map_err(io(path))?;
     Ok(())
 }
 
@@ -152,12 +140,71 @@ pub fn save(scene: &Scene, path: &Path) -> Result<(), StoreError> {
 /// # Errors
 /// See [`StoreError`]: missing file, not a scene, newer version, truncated or corrupt.
 pub fn load(path: &Path) -> Result<Scene, StoreError> {
-    let bytes = std::fs::read(path).map_err(io(path))?;
-    decode(&bytes, path)
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(io(path))?;
+    let meta = f.metadata().map_err(io(path))?;
+    if meta.is_dir() {
+        return Err(StoreError::NotAScene {
+            path: path.to_owned(),
+        });
+    }
+    // The header first: a file that is no scene (or a device such as /dev/zero) is refused after 24 bytes, and
+    // the payload length it promises is checked before anything is allocated for it.
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    (&mut f)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut header)
+        .map_err(io(path))?;
+    let (len, crc) = check_header(&header, path)?;
+    let on_disk = meta.is_file().then_some(meta.len());
+    if let Some(size) = on_disk {
+        if size < HEADER_LEN as u64 + len {
+            return Err(StoreError::Truncated {
+                path: path.to_owned(),
+                expected: HEADER_LEN as u64 + len,
+                actual: size,
+            });
+        }
+        if size > HEADER_LEN as u64 + len {
+            return Err(StoreError::Corrupt {
+                path: path.to_owned(),
+                reason: format!("{} bytes of trailing data", size - HEADER_LEN as u64 - len),
+            });
+        }
+    }
+    // One byte more than promised reveals trailing data on a stream as well as on a file. The capacity is only
+    // trusted when the file's size confirmed the header.
+    let capacity = on_disk.map_or(0, |_| usize::try_from(len).unwrap_or(0));
+    let mut payload = Vec::with_capacity(capacity);
+    f.take(len.saturating_add(1))
+        .read_to_end(&mut payload)
+        .map_err(io(path))?;
+    decode_body(
+        &payload,
+        len,
+        crc,
+        path,
+        HEADER_LEN as u64 + payload.len() as u64,
+    )
 }
 
 fn bincode_config() -> bincode::config::Configuration {
     bincode::config::standard()
+}
+
+/// What a decoding failure means, in words: bincode's own text is Rust debug output
+/// (`UnexpectedVariant { type_name: "Option<T>", … }`).
+fn decode_failure(where_: &str, e: &bincode::error::DecodeError) -> String {
+    use bincode::error::DecodeError as D;
+    let what = match e {
+        D::UnexpectedEnd { .. } => "the data ends in the middle of a value",
+        D::UnexpectedVariant { .. } | D::EmptyEnum { .. } => "a value of an unknown kind",
+        D::Utf8 { .. } | D::InvalidCharEncoding(_) => "text that is not valid UTF-8",
+        D::InvalidBooleanValue(_) => "an invalid true/false value",
+        D::LimitExceeded | D::OutsideUsizeRange(_) => "a length larger than the file",
+        _ => "data that does not decode",
+    };
+    format!("{where_}: {what}")
 }
 
 /// Encodes the payload: head, chunk table, feature chunks (encoded in parallel).
@@ -235,7 +282,8 @@ fn decode_payload(payload: &[u8]) -> Result<Scene, String> {
     let head_len = usize::try_from(cur.u64()?).map_err(|e| e.to_string())?;
     let head = cur.take(head_len)?;
     let (mut scene, used): (Scene, usize) =
-        bincode::serde::decode_from_slice(head, bincode_config()).map_err(|e| e.to_string())?;
+        bincode::serde::decode_from_slice(head, bincode_config())
+            .map_err(|e| decode_failure("the scene head", &e))?;
     if used != head.len() {
         return Err("scene head longer than the scene it holds".into());
     }
@@ -261,7 +309,7 @@ fn decode_payload(payload: &[u8]) -> Result<Scene, String> {
         .map(|(layer, bytes)| {
             let (features, used): (Vec<crate::Feature>, usize) =
                 bincode::serde::decode_from_slice(bytes, bincode_config())
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| decode_failure(&format!("features of layer {}", layer + 1), &e))?;
             if used != bytes.len() {
                 return Err("feature chunk longer than its features".to_string());
             }
@@ -284,6 +332,12 @@ fn decode_payload(payload: &[u8]) -> Result<Scene, String> {
 /// # Errors
 /// As [`load`].
 pub fn decode(bytes: &[u8], path: &Path) -> Result<Scene, StoreError> {
+    let (len, crc) = check_header(bytes, path)?;
+    decode_body(&bytes[HEADER_LEN..], len, crc, path, bytes.len() as u64)
+}
+
+/// Checks magic and version; returns the payload length and checksum the header promises.
+fn check_header(bytes: &[u8], path: &Path) -> Result<(u64, u32), StoreError> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(StoreError::NotAScene {
             path: path.to_owned(),
@@ -314,14 +368,22 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Scene, StoreError> {
     }
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[12..20]);
-    let len = u64::from_le_bytes(len_bytes);
-    let crc = u32_at(20);
-    let payload = &bytes[HEADER_LEN..];
+    Ok((u64::from_le_bytes(len_bytes), u32_at(20)))
+}
+
+/// Decodes and checks the payload the header described; `file_len` is for the truncation message.
+fn decode_body(
+    payload: &[u8],
+    len: u64,
+    crc: u32,
+    path: &Path,
+    file_len: u64,
+) -> Result<Scene, StoreError> {
     if (payload.len() as u64) < len {
         return Err(StoreError::Truncated {
             path: path.to_owned(),
             expected: HEADER_LEN as u64 + len,
-            actual: bytes.len() as u64,
+            actual: file_len,
         });
     }
     let corrupt = |reason: String| StoreError::Corrupt {
@@ -343,6 +405,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Scene, StoreError> {
         return Err(corrupt("checksum mismatch".into()));
     }
     let mut scene = decoded.map_err(corrupt)?;
+    scene.check_integrity().map_err(corrupt)?;
     scene.after_load();
     Ok(scene)
 }
@@ -414,6 +477,100 @@ mod tests {
             decode(&bytes, &p),
             Err(StoreError::Corrupt { .. })
         ));
+    }
+
+    /// Saves `scene` without any checks, as a file written by something else could be.
+    fn save_unchecked(scene: &Scene, path: &Path) {
+        let payload = encode(scene).expect("encode");
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        std::fs::write(path, bytes).expect("write");
+    }
+
+    fn refused_because(scene: &Scene, why: &str) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("bad.twin");
+        save_unchecked(scene, &p);
+        match load(&p) {
+            Err(e @ StoreError::Corrupt { .. }) => assert!(e.to_string().contains(why), "{e}"),
+            Err(e) => panic!("refused for the wrong reason: {e}"),
+            Ok(_) => panic!("a scene with {why} was accepted"),
+        }
+    }
+
+    #[test]
+    fn decoded_scenes_are_checked() {
+        // Regression: a file with a valid checksum but an unclosed ring panicked inside geo on query and inside
+        // earcut on render.
+        let mut s = small_scene();
+        let poly = serde_json::to_value(&s.layers[0].features[0].geometry).expect("json");
+        let mut text = poly.to_string();
+        // Drop the closing point: geo-types' deserializer keeps the ring as written.
+        let last = text.rfind(",{").expect("a coordinate");
+        let end = text[last..].find('}').expect("its end") + last + 1;
+        text.replace_range(last..end, "");
+        s.layers[0].features[0].geometry = serde_json::from_str(&text).expect("geometry");
+        refused_because(&s, "is not closed");
+
+        let mut s = small_scene();
+        s.layers[0].features[0].geometry = Geometry::Point(geo_types::Point::new(f64::NAN, 0.0));
+        refused_because(&s, "non-finite");
+
+        let mut s = small_scene();
+        s.layers[0].features[0].attributes.push((99, Value::Int(1)));
+        refused_because(&s, "key the layer does not have");
+
+        let mut s = small_scene();
+        let f = s.layers[0].features[0].clone();
+        s.layers[0].features.push(f);
+        refused_because(&s, "not in id order");
+
+        let mut s = crate::generate::city(20, 1);
+        let roads = s
+            .layers
+            .iter_mut()
+            .find_map(|l| l.network.as_mut())
+            .expect("a road network");
+        roads.edges[0].to = crate::NodeId(u32::MAX);
+        refused_because(&s, "joins a node the network does not have");
+    }
+
+    #[test]
+    fn headers_are_read_before_bodies() {
+        // Regression: `info /dev/zero` read until memory ran out before looking at the 8-byte header.
+        #[cfg(unix)]
+        assert!(matches!(
+            load(Path::new("/dev/zero")),
+            Err(StoreError::NotAScene { .. })
+        ));
+        // A header that promises an exabyte is refused by the file's size, not by an allocation.
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("huge.twin");
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(1u64 << 60).to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        std::fs::write(&p, &bytes).expect("write");
+        assert!(matches!(load(&p), Err(StoreError::Truncated { .. })));
+        // Bincode's debug text never reaches the message.
+        let mut s = small_scene();
+        s.layers[0].name = "x".into();
+        save(&s, &p).expect("save");
+        let mut bytes = std::fs::read(&p).expect("read");
+        // Turn the head into garbage, then fix the checksum so the decoder sees it.
+        for b in &mut bytes[HEADER_LEN + 8..HEADER_LEN + 40] {
+            *b = 0xfe;
+        }
+        let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+        bytes[20..24].copy_from_slice(&crc.to_le_bytes());
+        let e = decode(&bytes, &p).expect_err("garbage");
+        let text = e.to_string();
+        assert!(!text.contains('{') && !text.contains("type_name"), "{text}");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub const META_ORIGIN: &str = "citytwin.origin";
 #[derive(Debug, Error)]
 pub enum TableError {
     /// The file could not be created, opened or read.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,

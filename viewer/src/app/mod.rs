@@ -116,14 +116,17 @@ fn start_loading(path: &Path, run: Option<PathBuf>, ctx: &egui::Context) -> Stat
             ctx.request_repaint();
         };
         let result = citytwin_engine::store::load(&path)
-            .map_err(|e| e.to_string())
+            .map_err(|e| citytwin_engine::error_chain(&e))
             .and_then(|scene| {
                 set(format!("meshing {} features", scene.feature_count()));
                 let m = mesh::build(&scene);
                 let r = match &run {
                     Some(dir) => {
                         set(format!("reading the run {}", dir.display()));
-                        Some(RunView::load(dir, &scene, &m).map_err(|e| e.to_string())?)
+                        Some(
+                            RunView::load(dir, &scene, &m)
+                                .map_err(|e| citytwin_engine::error_chain(&e))?,
+                        )
                     }
                     None => None,
                 };
@@ -179,7 +182,7 @@ impl ViewerApp {
                 if let Some(q) = first {
                     if let Err(e) = prepared.set_color_by(&rs.queue, &scene, &ColorBy::Simulated(q))
                     {
-                        status = e.to_string();
+                        status = citytwin_engine::error_chain(&e);
                     }
                 }
                 let home = prepared.fit_camera((1280, 800));
@@ -406,7 +409,7 @@ pub fn run(path: &Path, opts: ViewOptions) -> Result<(), RenderError> {
 pub(crate) fn recolor(l: &mut Loaded, queue: &wgpu::Queue, by: ColorBy) {
     match l.prepared.set_color_by(queue, &l.scene, &by) {
         Ok(()) => l.status.clear(),
-        Err(e) => l.status = e.to_string(),
+        Err(e) => l.status = citytwin_engine::error_chain(&e),
     }
     l.dirty = true;
 }

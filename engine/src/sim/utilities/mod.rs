@@ -27,6 +27,18 @@ pub enum UtilityModel {
 }
 
 impl UtilityModel {
+    /// Checks that every index inside the model points at an element it has (a scene file read back from disk
+    /// is not trusted to). A power grid's references are ids that the power-flow build resolves and reports.
+    ///
+    /// # Errors
+    /// The first bad reference.
+    pub fn check_references(&self) -> Result<(), String> {
+        match self {
+            UtilityModel::Water(w) => w.check_references(),
+            UtilityModel::Power(_) => Ok(()),
+        }
+    }
+
     /// A one-line description: the model and its element counts.
     pub fn summary(&self) -> String {
         match self {

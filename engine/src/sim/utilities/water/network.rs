@@ -37,6 +37,83 @@ pub struct WaterNetwork {
 }
 
 impl WaterNetwork {
+    /// Checks that every node, link, pattern and curve index in the network is in range (the reader builds only
+    /// such networks; a scene file read back is checked with this).
+    ///
+    /// # Errors
+    /// The first reference out of range.
+    pub fn check_references(&self) -> Result<(), String> {
+        let (nn, nl, np, nc) = (
+            self.nodes.len(),
+            self.links.len(),
+            self.patterns.len(),
+            self.curves.len(),
+        );
+        let bad = |what: &str, i: usize, n: usize| -> Result<(), String> {
+            if i < n {
+                Ok(())
+            } else {
+                Err(format!("{what} {i} of {n}"))
+            }
+        };
+        let opt = |what: &str, i: Option<usize>, n: usize| i.map_or(Ok(()), |i| bad(what, i, n));
+        if self.junctions > nn {
+            return Err(format!("{} junctions of {nn} nodes", self.junctions));
+        }
+        if let Some(p) = self.patterns.iter().find(|p| p.factors.is_empty()) {
+            return Err(format!("pattern {} has no factors", p.id));
+        }
+        if let Some(c) = self.curves.iter().find(|c| c.points.is_empty()) {
+            return Err(format!("curve {} has no points", c.id));
+        }
+        for n in &self.nodes {
+            for d in &n.demands {
+                opt("demand pattern", d.pattern, np)?;
+            }
+            match &n.kind {
+                NodeKind::Junction => {}
+                NodeKind::Reservoir { head_pattern } => opt("head pattern", *head_pattern, np)?,
+                NodeKind::Tank(t) => opt("volume curve", t.volume_curve, nc)?,
+            }
+        }
+        for l in &self.links {
+            bad("link end node", l.from, nn)?;
+            bad("link end node", l.to, nn)?;
+            match &l.kind {
+                LinkKind::Pipe(_) => {}
+                LinkKind::Pump(p) => {
+                    if let PumpHead::Curve(c) = p.head {
+                        bad("pump curve", c, nc)?;
+                    }
+                    opt("speed pattern", p.speed_pattern, np)?;
+                    opt("efficiency curve", p.efficiency_curve, nc)?;
+                }
+                LinkKind::Valve(v) => opt("valve curve", v.curve, nc)?,
+            }
+        }
+        for c in &self.controls {
+            bad("control link", c.link, nl)?;
+            if let ControlCondition::Below { node, .. } | ControlCondition::Above { node, .. } =
+                c.condition
+            {
+                bad("control node", node, nn)?;
+            }
+        }
+        for r in &self.rules {
+            for p in &r.premises {
+                match p.object {
+                    RuleObject::Node(i) => bad("rule node", i, nn)?,
+                    RuleObject::Link(i) => bad("rule link", i, nl)?,
+                    RuleObject::System => {}
+                }
+            }
+            for a in r.then_actions.iter().chain(&r.else_actions) {
+                bad("rule link", a.link, nl)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The index of the node with this id.
     pub fn node_index(&self, id: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == id)
