@@ -249,8 +249,17 @@ fn import_bytes(
     let version = doc
         .get("version")
         .and_then(Json::as_str)
-        .unwrap_or("1.0")
+        .ok_or_else(|| corrupt("no \"version\" member (every CityJSON file has one)".into()))?
         .to_owned();
+    let major_minor: Vec<&str> = version.splitn(3, '.').take(2).collect();
+    if !matches!(major_minor.as_slice(), ["1", "0"] | ["1", "1"] | ["2", "0"]) {
+        return Err(ImportError::Unsupported {
+            path: path.to_owned(),
+            detail: format!(
+                "CityJSON version \"{version}\" is not one citytwin reads (1.0, 1.1 and 2.0)"
+            ),
+        });
+    }
     let crs = match &opts.src_crs {
         Some(c) => c.clone(),
         None => doc
@@ -521,5 +530,29 @@ mod tests {
             &ProgressBar::hidden(),
         );
         assert!(matches!(e, Err(ImportError::MissingCrs { .. })));
+        // Regression: versions "9.9", "0.1" or none imported without complaint.
+        for (from, to) in [
+            ("\"version\":\"2.0\"", "\"version\":\"9.9\""),
+            ("\"version\":\"2.0\"", "\"version\":\"0.1\""),
+            ("\"version\":\"2.0\",", ""),
+        ] {
+            let doc = CUBE.replace(from, to);
+            let e = import_bytes(
+                doc.as_bytes(),
+                Path::new("x.json"),
+                &ImportOptions::default(),
+                &ProgressBar::hidden(),
+            )
+            .expect_err(to);
+            assert!(e.to_string().contains("version"), "{e}");
+        }
+        let v11 = CUBE.replace("\"version\":\"2.0\"", "\"version\":\"1.1\"");
+        assert!(import_bytes(
+            v11.as_bytes(),
+            Path::new("x.json"),
+            &ImportOptions::default(),
+            &ProgressBar::hidden(),
+        )
+        .is_ok());
     }
 }

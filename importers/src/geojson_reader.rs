@@ -6,11 +6,12 @@
 use crate::attrs::json_to_value;
 use crate::classify::{layer_kind, network_kind, GeometryFamily};
 use crate::{default_layer_name, ImportError, ImportOptions, LayerBuilder};
-use citytwin_engine::geometry::polygon_from_rings;
+use citytwin_engine::geometry::{clean_geometry, polygon_from_rings, Cleaned, SkipReason};
 use citytwin_engine::{Layer, LayerKind, LayerSource, Value};
 use geo_types::{Coord, Geometry};
 use geojson::{GeometryValue, Position};
 use indicatif::ProgressBar;
+use serde_json::value::RawValue;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
@@ -84,110 +85,397 @@ pub fn import(
     import_from(reader, path, opts)
 }
 
+/// Features parsed and converted in parallel per batch; the batch is the unit of parallel work.
+const BATCH: usize = 8192;
+
+/// A feature made ready off the main thread: its geometry validated, its attributes converted.
+enum Prepared {
+    Add(Cleaned, Vec<(String, Value)>),
+    Skip(&'static str),
+}
+
+/// Converts one feature (in parallel with others): attributes, geometry, validation.
+fn prepare(f: geojson::Feature) -> Prepared {
+    let mut attrs: Vec<(String, Value)> = f
+        .properties
+        .iter()
+        .flat_map(|p| p.iter().map(|(k, v)| (k.clone(), json_to_value(v))))
+        .collect();
+    if let Some(id) = &f.id {
+        let v = match id {
+            geojson::feature::Id::String(s) => Value::Text(s.clone()),
+            geojson::feature::Id::Number(n) => json_to_value(&serde_json::Value::Number(n.clone())),
+        };
+        attrs.push(("geojson_id".into(), v));
+    }
+    match parse_geometry(f.geometry) {
+        Parsed::Rings(polys) => {
+            let mut parts = Vec::new();
+            let mut err = None;
+            let mut repairs = Vec::new();
+            for rings in &polys {
+                match polygon_from_rings(rings) {
+                    Ok(c) => {
+                        repairs.extend(c.repairs);
+                        if let Geometry::Polygon(p) = c.geometry {
+                            parts.push(p);
+                        }
+                    }
+                    Err(e) => err = Some(e),
+                }
+            }
+            match (parts.len(), err) {
+                (0, e) => Prepared::Skip(e.map_or(SkipReason::Empty.as_str(), |e| e.as_str())),
+                (_, Some(e)) if polys.len() == 1 => Prepared::Skip(e.as_str()),
+                (n, e) => {
+                    if e.is_some() {
+                        repairs.push("dropped invalid part");
+                    }
+                    let geometry = if n == 1 {
+                        Geometry::Polygon(parts.remove(0))
+                    } else {
+                        Geometry::MultiPolygon(geo_types::MultiPolygon::new(parts))
+                    };
+                    Prepared::Add(Cleaned { geometry, repairs }, attrs)
+                }
+            }
+        }
+        Parsed::Other(None) => Prepared::Skip(SkipReason::Empty.as_str()),
+        Parsed::Other(Some(Geometry::GeometryCollection(gc))) if gc.0.len() != 1 => {
+            Prepared::Skip(if gc.0.is_empty() {
+                SkipReason::Empty.as_str()
+            } else {
+                "GeometryCollection of several geometries (split it into features)"
+            })
+        }
+        Parsed::Other(Some(g)) => match clean_geometry(g) {
+            Ok(c) => Prepared::Add(c, attrs),
+            Err(r) => Prepared::Skip(r.as_str()),
+        },
+    }
+}
+
+/// One feature read: its geometry family and property names (to decide the layer kind), and itself, prepared.
+struct Read1 {
+    family: GeometryFamily,
+    keys: Vec<String>,
+    prepared: Prepared,
+}
+
+/// The layer being built: created once the first batch has shown what the features are.
+struct Sink<'a> {
+    path: &'a Path,
+    opts: &'a ImportOptions,
+    name: String,
+    crs: String,
+    builder: Option<LayerBuilder>,
+    /// Features handed on so far (for error positions).
+    seen: usize,
+}
+
+impl Sink<'_> {
+    fn source(&self) -> LayerSource {
+        LayerSource {
+            path: self.path.display().to_string(),
+            format: "GeoJSON".into(),
+            crs: self.crs.clone(),
+        }
+    }
+
+    /// Parses and prepares a batch of raw features on all cores, then adds them in order.
+    fn batch(&mut self, raw: &[Box<RawValue>]) -> Result<(), ImportError> {
+        use rayon::prelude::*;
+        let parsed: Vec<Result<Read1, String>> = raw
+            .par_iter()
+            .map(|r| {
+                let f: geojson::Feature =
+                    serde_json::from_str(r.get()).map_err(|e| e.to_string())?;
+                let fam = family(&parse_geometry(f.geometry.clone()));
+                let keys = if self.builder.is_none() {
+                    f.properties
+                        .iter()
+                        .flat_map(|p| p.keys().cloned())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(Read1 {
+                    family: fam,
+                    keys,
+                    prepared: prepare(f),
+                })
+            })
+            .collect();
+        if self.builder.is_none() {
+            let mut keys: Vec<String> = parsed
+                .iter()
+                .take(SNIFF)
+                .flat_map(|p| p.iter().flat_map(|r| r.keys.iter().cloned()))
+                .collect();
+            keys.sort();
+            keys.dedup();
+            let fam = parsed
+                .iter()
+                .take(SNIFF)
+                .filter_map(|p| p.as_ref().ok().map(|r| r.family))
+                .find(|f| *f != GeometryFamily::Unknown)
+                .unwrap_or(GeometryFamily::Unknown);
+            let kind = self
+                .opts
+                .kind
+                .unwrap_or_else(|| layer_kind(&self.name, &keys, fam));
+            let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line)
+                .then(|| network_kind(&self.name, &keys));
+            self.builder = Some(LayerBuilder::new(
+                self.name.clone(),
+                kind,
+                self.source(),
+                net,
+                self.opts,
+            ));
+        }
+        let Some(b) = self.builder.as_mut() else {
+            return Ok(());
+        };
+        for (i, p) in parsed.into_iter().enumerate() {
+            b.count_source_object();
+            match p {
+                Ok(Read1 {
+                    prepared: Prepared::Add(c, attrs),
+                    ..
+                }) => b.add_clean(c, attrs),
+                Ok(Read1 {
+                    prepared: Prepared::Skip(reason),
+                    ..
+                }) => b.skip(reason),
+                // Well-formed JSON that is no GeoJSON feature: skipped and counted, like a bad geometry.
+                Err(e) => {
+                    tracing::debug!(feature = self.seen + i + 1, "not a GeoJSON feature: {e}");
+                    b.skip("not a valid GeoJSON feature");
+                }
+            }
+        }
+        self.seen += raw.len();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Layer {
+        if self.builder.is_none() {
+            // No features at all: an empty layer, which the caller reports.
+            let _ = self.batch(&[]);
+        }
+        match self.builder {
+            Some(b) => b.finish(),
+            None => Layer::new(self.name.clone(), LayerKind::Framework, self.source()),
+        }
+    }
+}
+
+/// What the top-level object held besides its features.
+#[derive(Default)]
+struct Top {
+    kind: Option<String>,
+    /// Members of a lone Feature or Geometry (small: kept whole).
+    members: serde_json::Map<String, serde_json::Value>,
+    had_features: bool,
+}
+
+/// Streams the top-level object: members in any order, `features` handed on in batches as they are read.
+struct TopSeed<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    failure: &'s mut Option<ImportError>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TopSeed<'_, '_> {
+    type Value = Top;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TopSeed<'_, '_> {
+    type Value = Top;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a GeoJSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+        let mut top = Top::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "features" => {
+                    top.had_features = true;
+                    map.next_value_seed(FeaturesSeed {
+                        sink: &mut *self.sink,
+                        failure: &mut *self.failure,
+                    })?;
+                }
+                "type" => top.kind = Some(map.next_value()?),
+                "crs" => {
+                    let v: serde_json::Value = map.next_value()?;
+                    let (path, opts) = (self.sink.path, self.sink.opts);
+                    if let Err(e) = legacy_crs(&v, path, opts, self.sink) {
+                        *self.failure = Some(e);
+                        return Err(serde::de::Error::custom("stopped"));
+                    }
+                }
+                _ => {
+                    let v: serde_json::Value = map.next_value()?;
+                    top.members.insert(key, v);
+                }
+            }
+        }
+        Ok(top)
+    }
+}
+
+struct FeaturesSeed<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    failure: &'s mut Option<ImportError>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FeaturesSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of features")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut batch: Vec<Box<RawValue>> = Vec::with_capacity(BATCH);
+        loop {
+            let next = seq.next_element::<Box<RawValue>>()?;
+            let done = next.is_none();
+            batch.extend(next);
+            if batch.len() == BATCH || (done && !batch.is_empty()) {
+                if let Err(e) = self.sink.batch(&batch) {
+                    *self.failure = Some(e);
+                    return Err(serde::de::Error::custom("stopped"));
+                }
+                batch.clear();
+            }
+            if done {
+                return Ok(());
+            }
+        }
+    }
+}
+
 fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<Layer, ImportError> {
     let name = opts
         .layer_name
         .clone()
         .unwrap_or_else(|| default_layer_name(path));
-    let crs = opts.src_crs.clone().unwrap_or_else(|| "EPSG:4326".into());
-    let source = LayerSource {
-        path: path.display().to_string(),
-        format: "GeoJSON".into(),
-        crs,
+    let mut sink = Sink {
+        path,
+        opts,
+        name,
+        crs: opts.src_crs.clone().unwrap_or_else(|| "EPSG:4326".into()),
+        builder: None,
+        seen: 0,
     };
-    let corrupt = |i: usize, e: geojson::Error| ImportError::Corrupt {
+    let corrupt = |detail: String| ImportError::Corrupt {
         path: path.to_owned(),
         format: "GeoJSON".into(),
-        detail: format!("at feature {}: {e}", i + 1),
+        detail,
     };
-    // Fused: the reader's iterator must not be polled again once it has said it is done.
-    let mut features = geojson::FeatureReader::from_reader(reader)
-        .features()
-        .fuse();
-    // Read a few features to decide the kind, then stream the rest.
-    let mut head = Vec::with_capacity(SNIFF);
-    for i in 0..SNIFF {
-        match features.next() {
-            Some(f) => head.push(f.map_err(|e| corrupt(i, e))?),
-            None => break,
-        }
+    let mut failure = None;
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let top = serde::de::DeserializeSeed::deserialize(
+        TopSeed {
+            sink: &mut sink,
+            failure: &mut failure,
+        },
+        &mut de,
+    );
+    if let Some(e) = failure {
+        return Err(e);
     }
-    let mut keys: Vec<String> = head
-        .iter()
-        .flat_map(|f| f.properties.iter().flat_map(|p| p.keys().cloned()))
-        .collect();
-    keys.sort();
-    keys.dedup();
-    let fam = head
-        .iter()
-        .map(|f| family(&parse_geometry(f.geometry.clone())))
-        .find(|f| *f != GeometryFamily::Unknown)
-        .unwrap_or(GeometryFamily::Unknown);
-    let kind = opts.kind.unwrap_or_else(|| layer_kind(&name, &keys, fam));
-    let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line)
-        .then(|| network_kind(&name, &keys));
-    let mut b = LayerBuilder::new(name, kind, source, net, opts);
-    let add = |b: &mut LayerBuilder, f: geojson::Feature| {
-        let mut attrs: Vec<(String, Value)> = f
-            .properties
-            .iter()
-            .flat_map(|p| p.iter().map(|(k, v)| (k.clone(), json_to_value(v))))
-            .collect();
-        if let Some(id) = &f.id {
-            let v = match id {
-                geojson::feature::Id::String(s) => Value::Text(s.clone()),
-                geojson::feature::Id::Number(n) => {
-                    json_to_value(&serde_json::Value::Number(n.clone()))
-                }
-            };
-            attrs.push(("geojson_id".into(), v));
+    let seen = sink.seen;
+    let top = top.map_err(|e| corrupt(format!("{e} (after {seen} features)")))?;
+    de.end().map_err(|e| {
+        corrupt(format!(
+            "data after the end of the GeoJSON document at line {}, column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    match top.kind.as_deref() {
+        Some("FeatureCollection") => {}
+        Some("Feature") if !top.had_features => {
+            let mut m = top.members;
+            m.insert("type".into(), "Feature".into());
+            let raw = RawValue::from_string(serde_json::Value::Object(m).to_string())
+                .map_err(|e| corrupt(e.to_string()))?;
+            sink.batch(&[raw])?;
         }
-        match parse_geometry(f.geometry) {
-            Parsed::Rings(polys) => {
-                b.count_source_object();
-                let mut parts = Vec::new();
-                let mut err = None;
-                let mut repairs = Vec::new();
-                for rings in &polys {
-                    match polygon_from_rings(rings) {
-                        Ok(c) => {
-                            repairs.extend(c.repairs);
-                            if let Geometry::Polygon(p) = c.geometry {
-                                parts.push(p);
-                            }
-                        }
-                        Err(e) => err = Some(e),
-                    }
-                }
-                match (parts.len(), err) {
-                    (0, e) => b.skip(e.map_or("empty geometry", |e| e.as_str())),
-                    (_, Some(e)) if polys.len() == 1 => b.skip(e.as_str()),
-                    (n, e) => {
-                        if e.is_some() {
-                            repairs.push("dropped invalid part");
-                        }
-                        let geometry = if n == 1 {
-                            Geometry::Polygon(parts.remove(0))
-                        } else {
-                            Geometry::MultiPolygon(geo_types::MultiPolygon::new(parts))
-                        };
-                        b.add_clean(
-                            citytwin_engine::geometry::Cleaned { geometry, repairs },
-                            attrs,
-                        );
-                    }
-                }
-            }
-            Parsed::Other(g) => b.add(g, attrs),
+        Some(
+            t @ ("Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon"
+            | "MultiPolygon" | "GeometryCollection"),
+        ) if !top.had_features => {
+            let mut m = top.members;
+            m.insert("type".into(), t.into());
+            let feature = serde_json::json!({"type": "Feature", "properties": {}, "geometry": m});
+            let raw =
+                RawValue::from_string(feature.to_string()).map_err(|e| corrupt(e.to_string()))?;
+            sink.batch(&[raw])?;
         }
+        Some(t) => {
+            return Err(corrupt(format!(
+            "the top-level object is of type `{t}`, not a FeatureCollection, Feature or geometry"
+        )))
+        }
+        None => return Err(corrupt("the top-level object has no `type` member".into())),
+    }
+    Ok(sink.finish())
+}
+
+/// A pre-RFC 7946 `crs` member (`{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3067"}}`),
+/// which GDAL honours too: used when no --src-crs is given, refused when PROJ does not know it.
+fn legacy_crs(
+    crs: &serde_json::Value,
+    path: &Path,
+    opts: &ImportOptions,
+    sink: &mut Sink<'_>,
+) -> Result<(), ImportError> {
+    if opts.src_crs.is_some() || crs.is_null() {
+        return Ok(());
+    }
+    let name = crs
+        .pointer("/properties/name")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| ImportError::Corrupt {
+            path: path.to_owned(),
+            format: "GeoJSON".into(),
+            detail: "the `crs` member has no properties.name".into(),
+        })?;
+    // OGC URNs name the authority and code: urn:ogc:def:crs:EPSG::3067, or CRS84 for WGS 84 lon/lat.
+    let def = match name.rsplit_once(':') {
+        _ if name.ends_with("CRS84") => "EPSG:4326".to_owned(),
+        Some((head, code)) if head.contains("EPSG") => format!("EPSG:{code}"),
+        _ => name.to_owned(),
     };
-    for f in head {
-        add(&mut b, f);
+    citytwin_engine::crs::describe(&def).map_err(|source| ImportError::Crs {
+        path: path.to_owned(),
+        source,
+    })?;
+    if def != sink.crs {
+        if sink.builder.is_some() {
+            // Features were already built as WGS 84 (network endpoints snapped at a tolerance in degrees).
+            return Err(ImportError::Unsupported {
+                path: path.to_owned(),
+                detail: format!(
+                    "the `crs` member ({def}) comes after the features; give it with --src-crs {def}"
+                ),
+            });
+        }
+        sink.crs = def;
     }
-    for (i, f) in features.enumerate() {
-        add(&mut b, f.map_err(|e| corrupt(i + SNIFF, e))?);
-    }
-    Ok(b.finish())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -236,6 +524,63 @@ mod tests {
         .expect_err("truncated");
         assert!(matches!(e, ImportError::Corrupt { .. }), "{e}");
         assert!(e.to_string().contains("cut.geojson"));
+    }
+
+    fn read(text: &str) -> Result<Layer, ImportError> {
+        import_from(
+            text.as_bytes(),
+            Path::new("t.geojson"),
+            &ImportOptions::default(),
+        )
+    }
+
+    #[test]
+    fn every_valid_geojson_shape_is_read() {
+        // Regressions: a lone Feature and an empty FeatureCollection, both valid GeoJSON, were "corrupt or
+        // truncated"; a bbox array before the features was taken for the features.
+        let point = r#"{"type":"Point","coordinates":[26.9,60.5]}"#;
+        let one = format!(r#"{{"type":"Feature","properties":{{"name":"a"}},"geometry":{point}}}"#);
+        assert_eq!(read(&one).expect("feature").features.len(), 1);
+        assert_eq!(read(point).expect("geometry").features.len(), 1);
+        let empty = read(r#"{"type":"FeatureCollection","features":[]}"#).expect("empty");
+        assert_eq!(empty.features.len(), 0);
+        let boxed = format!(
+            r#"{{"bbox":[26,60,27,61],"type":"FeatureCollection","features":[{one},{one}],"name":"x"}}"#
+        );
+        assert_eq!(read(&boxed).expect("bbox first").features.len(), 2);
+        // A GeometryCollection of several geometries is skipped with its reason.
+        let gc = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+            "geometry":{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,2]},
+            {"type":"Point","coordinates":[3,4]}]}}]}"#;
+        let l = read(gc).expect("gc");
+        assert_eq!(l.report.source_objects, 1);
+        assert_eq!(
+            l.report.skipped.keys().next().map(String::as_str),
+            Some("GeometryCollection of several geometries (split it into features)")
+        );
+    }
+
+    #[test]
+    fn trailing_data_and_unknown_crs_are_errors() {
+        let fc = r#"{"type":"FeatureCollection","features":[]}"#;
+        let e = read(&format!("{fc} garbage")).expect_err("trailing garbage");
+        assert!(e.to_string().contains("after the end"), "{e}");
+        assert!(
+            read(&format!("{fc}\n\n")).is_ok(),
+            "trailing whitespace is fine"
+        );
+        let crs = |name: &str| {
+            format!(
+                r#"{{"type":"FeatureCollection","crs":{{"type":"name","properties":{{"name":"{name}"}}}},"features":[
+                {{"type":"Feature","properties":{{}},"geometry":{{"type":"Point","coordinates":[500000,6700000]}}}}]}}"#
+            )
+        };
+        let l = read(&crs("urn:ogc:def:crs:EPSG::3067")).expect("named CRS");
+        assert_eq!(l.source.crs, "EPSG:3067");
+        let e = read(&crs("urn:ogc:def:crs:EPSG::99999")).expect_err("unknown");
+        assert!(matches!(e, ImportError::Crs { .. }), "{e}");
+        let e = read(r#"{"type":"Topology","objects":{}}"#).expect_err("TopoJSON");
+        assert!(e.to_string().contains("Topology"), "{e}");
     }
 
     #[test]

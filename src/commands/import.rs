@@ -55,6 +55,8 @@ pub fn run(a: ImportArgs) -> Result<()> {
     if a.scale.is_some_and(|s| s.contains(&0.0)) {
         bail!("--scale must not be 0: it would collapse every feature onto a line or a point");
     }
+    // Inputs that gave nothing, and why, for the message when nothing at all is left.
+    let mut emptied: Vec<String> = Vec::new();
     for input in &a.inputs {
         let pb = progress("import");
         let layers = citytwin_importers::import(input, &opts, &pb)?;
@@ -64,11 +66,29 @@ pub fn run(a: ImportArgs) -> Result<()> {
                 Some(s) => s,
                 None => {
                     let Some(bbox) = layer.bbox() else {
+                        let why = skip_summary(&layer.report);
                         eprintln!(
-                            "{}: layer {} has no features; skipped",
+                            "{}: layer {} has no features{}; nothing added",
                             input.display(),
-                            layer.name
+                            layer.name,
+                            if why.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (of {} read, skipped {why})", layer.report.source_objects)
+                            }
                         );
+                        emptied.push(format!(
+                            "{}: {}",
+                            input.display(),
+                            if why.is_empty() {
+                                "no features".to_owned()
+                            } else {
+                                format!(
+                                    "all {} features skipped: {why}",
+                                    layer.report.source_objects
+                                )
+                            }
+                        ));
                         continue;
                     };
                     let frame = SceneFrame::for_extent(&layer.source.crs, bbox, a.crs.as_deref())
@@ -82,11 +102,7 @@ pub fn run(a: ImportArgs) -> Result<()> {
             let (n, report) = (layer.features.len(), layer.report.clone());
             s.ingest(layer, a.replace)
                 .with_context(|| input.display().to_string())?;
-            let skipped: Vec<String> = report
-                .skipped
-                .iter()
-                .map(|(r, c)| format!("{c} {r}"))
-                .collect();
+            let skipped = skip_summary(&report);
             let repaired: Vec<String> = report
                 .repaired
                 .iter()
@@ -99,7 +115,7 @@ pub fn run(a: ImportArgs) -> Result<()> {
                 if skipped.is_empty() {
                     String::new()
                 } else {
-                    format!("; skipped {}", skipped.join(", "))
+                    format!("; skipped {skipped}")
                 },
                 if repaired.is_empty() {
                     String::new()
@@ -110,7 +126,7 @@ pub fn run(a: ImportArgs) -> Result<()> {
         }
     }
     let Some(scene) = scene else {
-        bail!("nothing to import: the inputs hold no features");
+        bail!("nothing to import: {}", emptied.join("; "));
     };
     citytwin_engine::store::save(&scene, &a.out)?;
     println!(
@@ -121,4 +137,14 @@ pub fn run(a: ImportArgs) -> Result<()> {
         scene.frame.crs
     );
     Ok(())
+}
+
+/// `3 self-intersecting ring, 1 empty geometry`: the skipped features of a layer by reason.
+fn skip_summary(report: &citytwin_engine::LayerReport) -> String {
+    report
+        .skipped
+        .iter()
+        .map(|(r, c)| format!("{c} {r}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
