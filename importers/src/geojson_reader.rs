@@ -35,6 +35,8 @@ enum Parsed {
     /// Polygon rings kept raw, so an unclosed ring is seen (and counted) before it is closed.
     Rings(Vec<Vec<Vec<Coord<f64>>>>),
     Other(Option<Geometry<f64>>),
+    /// A position with fewer than two coordinates.
+    Short,
 }
 
 fn parse_geometry(g: Option<geojson::Geometry>) -> Parsed {
@@ -50,8 +52,31 @@ fn parse_geometry(g: Option<geojson::Geometry>) -> Parsed {
                     .map(|p| p.iter().map(|r| ring(r)).collect())
                     .collect(),
             ),
+            // geojson's conversion indexes [0] and [1] of every position: one with fewer values would panic
+            // (found by fuzzing), so such geometries are refused first.
+            ref v if !positions_have_xy(v) => Parsed::Short,
             _ => Parsed::Other(Geometry::<f64>::try_from(g).ok()),
         },
+    }
+}
+
+/// Whether every position of a geometry has at least x and y.
+fn positions_have_xy(v: &GeometryValue) -> bool {
+    let ok = |p: &Position| p.as_slice().len() >= 2;
+    match v {
+        GeometryValue::Point { coordinates } => ok(coordinates),
+        GeometryValue::MultiPoint { coordinates } | GeometryValue::LineString { coordinates } => {
+            coordinates.iter().all(ok)
+        }
+        GeometryValue::MultiLineString { coordinates } | GeometryValue::Polygon { coordinates } => {
+            coordinates.iter().flatten().all(ok)
+        }
+        GeometryValue::MultiPolygon { coordinates } => {
+            coordinates.iter().flatten().flatten().all(ok)
+        }
+        GeometryValue::GeometryCollection { geometries } => {
+            geometries.iter().all(|g| positions_have_xy(&g.value))
+        }
     }
 }
 
@@ -141,6 +166,7 @@ fn prepare(f: geojson::Feature) -> Prepared {
             }
         }
         Parsed::Other(None) => Prepared::Skip(SkipReason::Empty.as_str()),
+        Parsed::Short => Prepared::Skip("position with fewer than 2 coordinates"),
         Parsed::Other(Some(Geometry::GeometryCollection(gc))) if gc.0.len() != 1 => {
             Prepared::Skip(if gc.0.is_empty() {
                 SkipReason::Empty.as_str()
@@ -579,6 +605,16 @@ mod tests {
         assert_eq!(l.source.crs, "EPSG:3067");
         let e = read(&crs("urn:ogc:def:crs:EPSG::99999")).expect_err("unknown");
         assert!(matches!(e, ImportError::Crs { .. }), "{e}");
+        // Regression (found by fuzzing): a position of one number panicked inside geojson's conversion.
+        let short = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},
+            "geometry":{"type":"MultiLineString","coordinates":[[[2]],[[26.9,60.5],[26.95,60.5]]]}}]}"#;
+        let l = read(short).expect("skipped, not fatal");
+        assert_eq!(
+            l.report
+                .skipped
+                .get("position with fewer than 2 coordinates"),
+            Some(&1)
+        );
         let e = read(r#"{"type":"Topology","objects":{}}"#).expect_err("TopoJSON");
         assert!(e.to_string().contains("Topology"), "{e}");
     }

@@ -762,7 +762,9 @@ impl NetworkBuilder {
         let mut best: Option<(f64, NodeId)> = None;
         for dx in -1..=1 {
             for dy in -1..=1 {
-                for &n in self.by_cell.get(&(cx + dx, cy + dy)).into_iter().flatten() {
+                // Saturating: a coordinate of 1e308 puts its cell at i64::MAX (found by fuzzing).
+                let cell = (cx.saturating_add(dx), cy.saturating_add(dy));
+                for &n in self.by_cell.get(&cell).into_iter().flatten() {
                     let q = self.network.nodes[n.0 as usize].position;
                     let d = ((q[0] - position[0]).powi(2) + (q[1] - position[1]).powi(2)).sqrt();
                     if d <= self.snap_m && best.is_none_or(|(bd, bn)| d < bd || (d == bd && n < bn))
@@ -906,6 +908,9 @@ mod tests {
         let e = b.node_at([50.015, 50.0]);
         assert_ne!(d, e);
         assert_eq!(b.node_at([50.009, 50.0]), e);
+        // Regression (found by fuzzing): a coordinate of ±1e308 overflowed the neighbouring cell index.
+        let f = b.node_at([1e308, -1e308]);
+        assert_eq!(b.node_at([1e308, -1e308]), f);
     }
 
     #[test]
