@@ -234,6 +234,9 @@ pub struct ImportArgs {
     /// Then add this offset, X,Y in the CRS's units (e.g. to place an EPANET example under a city).
     #[arg(long, value_parser = parse_pair, allow_hyphen_values = true)]
     pub offset: Option<[f64; 2]>,
+    /// Most cells a terrain keeps; a larger raster is averaged down as it is read.
+    #[arg(long, default_value_t = citytwin_importers::DEFAULT_MAX_TERRAIN_CELLS, value_parser = at_least_one)]
+    pub max_terrain_cells: usize,
 }
 
 /// `X,Y` or a single number used for both.

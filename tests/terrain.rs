@@ -80,3 +80,34 @@ fn dem_sets_building_bases() {
         .unwrap();
     assert!(dem_layer["terrain"]["cols"].as_u64().unwrap() > 50);
 }
+
+#[test]
+fn large_rasters_are_averaged_down_to_the_cell_budget() {
+    // Regression: a 20000 × 20000 GeoTIFF was read whole (1.6 GB of heights) and did not finish; a raster larger
+    // than --max-terrain-cells is now averaged down on read (here 100 × 80 cells within 2,000).
+    let dir = tempfile::tempdir().unwrap();
+    let dem = dir.path().join("dem.tif");
+    write_dem(&dem);
+    let scene = dir.path().join("t.twin");
+    let out = ok(&[
+        "import",
+        s(&dem),
+        "--out",
+        s(&scene),
+        "--max-terrain-cells",
+        "2000",
+    ]);
+    assert!(out.contains("averaged 100×80 cells to 50×40"), "{out}");
+    let sc = store::load(&scene).unwrap();
+    let t = sc.terrain().unwrap();
+    assert!(t.cols * t.rows <= 2_500, "{}×{}", t.cols, t.rows);
+    // A linear ramp survives averaging: still 300 m at x = 497000.
+    let (x, y) = sc
+        .frame
+        .to_local("EPSG:3067")
+        .unwrap()
+        .point(497_000.0, 6_711_000.0)
+        .unwrap();
+    let h = t.sample(x, y).unwrap();
+    assert!((h - 300.0).abs() < 6.0, "{h}");
+}

@@ -11,6 +11,15 @@ use std::path::Path;
 /// Rows read per GDAL request.
 const ROWS_PER_READ: usize = 256;
 
+/// The smallest whole factor that brings `cols × rows` within `max` cells.
+fn decimation(cols: usize, rows: usize, max: usize) -> usize {
+    let mut f = 1;
+    while cols.div_ceil(f).saturating_mul(rows.div_ceil(f)) > max {
+        f += 1;
+    }
+    f
+}
+
 /// Imports band 1 of a raster as a terrain layer (kind framework) with one feature: the grid's extent.
 ///
 /// # Errors
@@ -63,6 +72,14 @@ pub fn import(
     };
     let band = ds.rasterband(1).map_err(gdal_err)?;
     let nodata = band.no_data_value();
+    // A raster with more cells than a terrain keeps is averaged down by a whole factor as it is read.
+    let factor = decimation(cols, rows, opts.max_terrain_cells.max(1));
+    let (src_cols, src_rows) = (cols, rows);
+    let (cols, rows) = (cols.div_ceil(factor), rows.div_ceil(factor));
+    let (dx, dy) = (
+        dx * src_cols as f64 / cols as f64,
+        dy * src_rows as f64 / rows as f64,
+    );
     progress.set_length(rows as u64);
     progress.set_position(0);
     progress.set_message(format!("{driver} terrain"));
@@ -70,8 +87,17 @@ pub fn import(
     let mut r0 = 0;
     while r0 < rows {
         let n = ROWS_PER_READ.min(rows - r0);
+        let (sr0, sr1) = (
+            r0 * src_rows / rows,
+            ((r0 + n) * src_rows / rows).min(src_rows),
+        );
         let buf = band
-            .read_as::<f64>((0, r0 as isize), (cols, n), (cols, n), None)
+            .read_as::<f64>(
+                (0, sr0 as isize),
+                (src_cols, sr1 - sr0),
+                (cols, n),
+                (factor > 1).then_some(gdal::raster::ResampleAlg::Average),
+            )
             .map_err(gdal_err)?;
         heights.extend(buf.data().iter().map(|&h| {
             if !h.is_finite() || nodata.is_some_and(|nd| h == nd) {
@@ -131,6 +157,12 @@ pub fn import(
         None,
     );
     layer.report.source_objects = 1;
+    if factor > 1 {
+        layer.report.repair(&format!(
+            "averaged {src_cols}×{src_rows} cells to {cols}×{rows} (at most {} cells; see --max-terrain-cells)",
+            opts.max_terrain_cells
+        ));
+    }
     layer.terrain = Some(terrain);
     Ok(layer)
 }

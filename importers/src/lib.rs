@@ -67,6 +67,9 @@ pub struct ImportOptions {
     /// Scale and offset applied to the file's coordinates before its CRS applies (for schematic or local
     /// drawings: EPANET and pandapower examples, CAD exports): `x' = x·sx + ox`, `y' = y·sy + oy`.
     pub placement: Option<Placement>,
+    /// The most cells a terrain layer keeps: a larger raster is averaged down on read (GDAL) to fit, so that a
+    /// 20000 × 20000 DEM imports as the scene needs rather than as 1.6 GB of heights.
+    pub max_terrain_cells: usize,
 }
 
 /// An affine placement of a file's coordinates: scale, then offset.
@@ -116,6 +119,9 @@ fn place(layer: &mut Layer, p: &Placement, path: &Path) -> Result<(), ImportErro
     Ok(())
 }
 
+/// The default of [`ImportOptions::max_terrain_cells`]: 4096 × 4096 (64 MB of heights).
+pub const DEFAULT_MAX_TERRAIN_CELLS: usize = 4096 * 4096;
+
 impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
@@ -128,6 +134,7 @@ impl Default for ImportOptions {
             storey_height_m: 3.0,
             default_height_m: 9.0,
             placement: None,
+            max_terrain_cells: DEFAULT_MAX_TERRAIN_CELLS,
         }
     }
 }

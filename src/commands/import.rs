@@ -48,6 +48,7 @@ pub fn run(a: ImportArgs) -> Result<()> {
                 offset: a.offset.unwrap_or([0.0, 0.0]),
             }
         }),
+        max_terrain_cells: a.max_terrain_cells,
     };
     if !(opts.storey_height_m > 0.0 && opts.default_height_m > 0.0) {
         bail!("--storey-height and --default-height must be positive");
