@@ -60,7 +60,9 @@ pub fn run(a: ImportArgs) -> Result<()> {
     let mut emptied: Vec<String> = Vec::new();
     for input in &a.inputs {
         let pb = progress("import");
+        let t0 = std::time::Instant::now();
         let layers = citytwin_importers::import(input, &opts, &pb)?;
+        tracing::info!(input = %input.display(), seconds = t0.elapsed().as_secs_f64(), "read");
         pb.finish_and_clear();
         for layer in layers {
             let s = match &mut scene {
@@ -101,8 +103,10 @@ pub fn run(a: ImportArgs) -> Result<()> {
             };
             let (name, kind) = (layer.name.clone(), layer.kind);
             let (n, report) = (layer.features.len(), layer.report.clone());
+            let t0 = std::time::Instant::now();
             s.ingest(layer, a.replace)
                 .with_context(|| input.display().to_string())?;
+            tracing::info!(layer = %name, seconds = t0.elapsed().as_secs_f64(), "ingested");
             let skipped = skip_summary(&report);
             let repaired: Vec<String> = report
                 .repaired
@@ -129,7 +133,9 @@ pub fn run(a: ImportArgs) -> Result<()> {
     let Some(scene) = scene else {
         bail!("nothing to import: {}", emptied.join("; "));
     };
+    let t0 = std::time::Instant::now();
     citytwin_engine::store::save(&scene, &a.out)?;
+    tracing::info!(seconds = t0.elapsed().as_secs_f64(), "saved");
     println!(
         "wrote {} ({} layers, {} features, {})",
         a.out.display(),
