@@ -268,3 +268,54 @@ fn messages_say_each_thing_once_and_in_words() {
         "{err}"
     );
 }
+
+#[test]
+fn data_across_the_antimeridian_gets_its_own_utm_zone() {
+    // Regression: data crossing 180° landed in UTM zone 31 (the mean longitude is 0°), the origin outside it.
+    // Two 100 m-ish squares on Taveuni (Fiji), one each side of the antimeridian.
+    let dir = tempfile::tempdir().unwrap();
+    let gj = dir.path().join("taveuni.geojson");
+    std::fs::write(
+        &gj,
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"building":"yes"},"geometry":{"type":"Polygon","coordinates":[[[179.999,-16.8],[179.9999,-16.8],[179.9999,-16.7991],[179.999,-16.7991],[179.999,-16.8]]]}},
+        {"type":"Feature","properties":{"building":"yes"},"geometry":{"type":"Polygon","coordinates":[[[-179.9999,-16.8],[-179.999,-16.8],[-179.999,-16.7991],[-179.9999,-16.7991],[-179.9999,-16.8]]]}}]}"#,
+    )
+    .unwrap();
+    let scene = dir.path().join("t.twin");
+    ok(&["import", s(&gj), "--out", s(&scene)]);
+    let info: serde_json::Value =
+        serde_json::from_str(&ok(&["info", s(&scene), "--json"])).unwrap();
+    // The data straddles the boundary of zones 60 and 1: either serves.
+    assert!(
+        info["crs"] == "EPSG:32760" || info["crs"] == "EPSG:32701",
+        "{info}"
+    );
+    // Its WGS 84 box is written the RFC 7946 way, west edge east of the east edge.
+    let w = info["bbox_wgs84"].as_array().unwrap();
+    assert!(
+        w[0].as_f64().unwrap() > 179.9 && w[2].as_f64().unwrap() < -179.9,
+        "{info}"
+    );
+    // Both buildings lie within a few hundred metres of the origin.
+    let b = info["bbox"].as_array().unwrap();
+    let o = info["origin"].as_array().unwrap();
+    let far = (0..2).any(|i| {
+        let (lo, hi, at) = (
+            b[i].as_f64().unwrap(),
+            b[i + 2].as_f64().unwrap(),
+            o[i].as_f64().unwrap(),
+        );
+        (lo - at).abs() > 1_000.0 || (hi - at).abs() > 1_000.0
+    });
+    assert!(!far, "{info}");
+    // A layer spanning the whole globe has no local frame: refused, with a way out.
+    let world = dir.path().join("world.geojson");
+    std::fs::write(
+        &world,
+        r#"{"type":"Feature","properties":{"landuse":"x"},"geometry":{"type":"Polygon","coordinates":[[[-179,-60],[179,-60],[179,60],[0,70],[-179,60],[-179,-60]]]}}"#,
+    )
+    .unwrap();
+    let err = fails(&["import", s(&world), "--out", s(&dir.path().join("w.twin"))]);
+    assert!(err.contains("--crs") && err.contains("longitude"), "{err}");
+}

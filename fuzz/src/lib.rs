@@ -274,9 +274,11 @@ pub fn run_one(t: Target, name: &str, bytes: &[u8], dir: &Path) -> Result<(), St
             let mut scene: Option<Scene> = None;
             for layer in layers {
                 if scene.is_none() {
-                    let Some(bbox) = layer.bbox() else { continue };
-                    let frame = SceneFrame::for_extent(&layer.source.crs, bbox, None)
-                        .map_err(|e| e.to_string())?;
+                    let Some(frame) =
+                        SceneFrame::for_layer(&layer, None).map_err(|e| e.to_string())?
+                    else {
+                        continue;
+                    };
                     scene = Some(Scene::new(frame));
                 }
                 if let Some(s) = scene.as_mut() {

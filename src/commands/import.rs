@@ -68,7 +68,11 @@ pub fn run(a: ImportArgs) -> Result<()> {
             let s = match &mut scene {
                 Some(s) => s,
                 None => {
-                    let Some(bbox) = layer.bbox() else {
+                    let frame =
+                        SceneFrame::for_layer(&layer, a.crs.as_deref()).with_context(|| {
+                            format!("{}: choosing the scene frame", input.display())
+                        })?;
+                    let Some(frame) = frame else {
                         let why = skip_summary(&layer.report);
                         eprintln!(
                             "{}: layer {} has no features{}; nothing added",
@@ -94,10 +98,6 @@ pub fn run(a: ImportArgs) -> Result<()> {
                         ));
                         continue;
                     };
-                    let frame = SceneFrame::for_extent(&layer.source.crs, bbox, a.crs.as_deref())
-                        .with_context(|| {
-                        format!("{}: choosing the scene frame", input.display())
-                    })?;
                     scene.insert(Scene::new(frame))
                 }
             };

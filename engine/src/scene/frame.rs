@@ -159,6 +159,52 @@ impl SceneFrame {
         })
     }
 
+    /// A frame for `layer` (geometry still in its source CRS): as [`Self::for_extent`] over its bounding box,
+    /// except that longitude/latitude data crossing the antimeridian (a bounding box over 180° wide that
+    /// shrinks when longitudes are taken in 0..360) is centred where it lies rather than at 0°; data spanning
+    /// more than half the globe is refused without `crs`, since no local frame serves it.
+    ///
+    /// # Errors
+    /// As [`Self::for_extent`]; [`CrsError::Unsuitable`] for data spanning more than half the globe; `None`
+    /// for a layer without features is the caller's to handle.
+    pub fn for_layer(layer: &Layer, crs: Option<&str>) -> Result<Option<Self>, CrsError> {
+        use geo::CoordsIter;
+        let Some(bbox) = layer.bbox() else {
+            return Ok(None);
+        };
+        let geographic = crs::describe(&layer.source.crs)
+            .map(|i| i.kind == crs::CrsKind::Geographic)
+            .unwrap_or(false);
+        if !geographic || bbox[2] - bbox[0] <= 180.0 {
+            return Self::for_extent(&layer.source.crs, bbox, crs).map(Some);
+        }
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for c in layer.features.iter().flat_map(|f| f.geometry.coords_iter()) {
+            let x = if c.x < 0.0 { c.x + 360.0 } else { c.x };
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        if hi - lo <= 180.0 {
+            // Across the antimeridian: the centre in 0..360, brought back into -180..180.
+            let mid = (lo + hi) / 2.0;
+            let mid = if mid > 180.0 { mid - 360.0 } else { mid };
+            return Self::for_extent(&layer.source.crs, [mid, bbox[1], mid, bbox[3]], crs)
+                .map(Some);
+        }
+        match crs {
+            Some(_) => Self::for_extent(&layer.source.crs, bbox, crs).map(Some),
+            None => Err(CrsError::Unsuitable {
+                definition: layer.source.crs.clone(),
+                reason: format!(
+                    "layer `{}` spans {:.0}° of longitude: a scene is one local projected frame, and no UTM \
+                     zone serves data that wide; import a city-sized part, or give --crs",
+                    layer.name,
+                    (hi - lo).min(bbox[2] - bbox[0])
+                ),
+            }),
+        }
+    }
+
     /// A transformation from `src_crs` into local coordinates.
     ///
     /// # Errors
