@@ -158,7 +158,7 @@ pub fn import(
     );
     layer.report.source_objects = 1;
     if factor > 1 {
-        layer.report.repair(&format!(
+        layer.report.repair(format!(
             "averaged {src_cols}×{src_rows} cells to {cols}×{rows} (at most {} cells; see --max-terrain-cells)",
             opts.max_terrain_cells
         ));
