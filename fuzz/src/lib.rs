@@ -331,11 +331,14 @@ pub fn check(t: Target, input: &Seed, dir: &Path) -> Option<Find> {
 ///
 /// # Errors
 /// When the corpus or the scratch folder cannot be read or made.
+/// With `last`, each input is written there before it runs (and the file removed at the end), so that an input
+/// that aborts the process (an allocation failure, a crash in a C library) is not lost.
 pub fn fuzz(
     t: Target,
     iterations: u64,
     seed: u64,
     progress: &ProgressBar,
+    last: Option<&Path>,
 ) -> std::io::Result<Vec<Find>> {
     let seeds = corpus(t)?;
     let dir = tempfile::tempdir()?;
@@ -352,10 +355,18 @@ pub fn fuzz(
             name: s.name.clone(),
             bytes,
         };
+        if let Some(p) = last {
+            std::fs::write(p.join(format!("last-{}", input.name)), &input.bytes)?;
+        }
         if let Some(f) = check(t, &input, dir.path()) {
             finds.push(f);
         }
         progress.inc(1);
+    }
+    if let Some(p) = last {
+        for s in &seeds {
+            let _ = std::fs::remove_file(p.join(format!("last-{}", s.name)));
+        }
     }
     Ok(finds)
 }

@@ -1,5 +1,6 @@
 //! `citytwin-fuzz`: a long fuzzing run. Finds go to `fuzz/finds/<target>/`; copy one into
-//! `fuzz/regressions/<target>/` once its cause is fixed, so that the tests replay it.
+//! `fuzz/regressions/<target>/` once its cause is fixed, so that the tests replay it. An input that aborts the
+//! process (rather than panicking) is left there as `last-<name>`.
 //!
 //! ```text
 //! cargo run -p citytwin-fuzz --release -- [--target NAME|all] [--iterations N] [--seed S]
@@ -38,7 +39,12 @@ fn main() -> ExitCode {
             ProgressStyle::with_template("{msg:>10} {bar:40} {pos}/{len} {per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let finds = match fuzz(t, iterations, seed, &pb) {
+        let dir = root().join("finds").join(t.name());
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            eprintln!("{}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+        let finds = match fuzz(t, iterations, seed, &pb, Some(&dir)) {
             Ok(f) => f,
             Err(e) => {
                 eprintln!("{}: {e}", t.name());
@@ -46,7 +52,6 @@ fn main() -> ExitCode {
             }
         };
         pb.finish();
-        let dir = root().join("finds").join(t.name());
         for (i, f) in finds.iter().enumerate() {
             let path = dir.join(format!("{seed}-{i}-{}", f.name));
             let saved =

@@ -25,7 +25,7 @@ fn every_target_has_a_seed_corpus() {
 fn short_mutation_run_finds_no_panic() {
     let mut all = Vec::new();
     for t in Target::ALL {
-        let finds = fuzz(t, SHORT_RUN, 20261122, &ProgressBar::hidden()).unwrap();
+        let finds = fuzz(t, SHORT_RUN, 20261122, &ProgressBar::hidden(), None).unwrap();
         all.extend(
             finds
                 .into_iter()

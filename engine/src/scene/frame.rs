@@ -308,7 +308,18 @@ fn resample_terrain(
     // Resolution: keep about the same number of cells along each axis.
     let cw = (x1 - x0) / src.cols.max(1) as f64;
     let ch = (y1 - y0) / src.rows.max(1) as f64;
-    let cell = cw.min(ch);
+    let mut cell = cw.min(ch);
+    if !(cell.is_finite() && cell > 0.0) {
+        return Err(LayerTransformError::EmptyTerrain);
+    }
+    // A grid the transformation stretches (a raster far outside the frame's zone, or a corrupt georeference)
+    // would need more cells than it has: at most 4× its cells, coarser cells instead (found by fuzzing, where a
+    // mutated GeoTIFF asked for 10^18 bytes).
+    let budget = src.cols.saturating_mul(src.rows).clamp(1, 1 << 24) as f64 * 4.0;
+    let area = (x1 - x0) * (y1 - y0);
+    if area / (cell * cell) > budget {
+        cell = (area / budget).sqrt();
+    }
     if !(cell.is_finite() && cell > 0.0) {
         return Err(LayerTransformError::EmptyTerrain);
     }
@@ -427,5 +438,31 @@ mod tests {
         let h = t.sample(x, y).expect("inside");
         // 60.5° is 0.1° below the top edge: 9.5 cells down from row 0's centre at 0.005° below the top.
         assert!((h - (100.0 - 9.5)).abs() < 0.2, "{h}");
+    }
+
+    #[test]
+    fn stretched_terrain_keeps_its_cell_count() {
+        // Regression (found by fuzzing): cells 5° wide and 0.00001° tall made the target grid's cell the
+        // smaller side (about a metre) over a 500 km extent — an allocation of 10^18 bytes that aborted.
+        let src = Terrain {
+            origin: [20.0, 60.5],
+            cell_size: [5.0, 0.000_01],
+            cols: 2,
+            rows: 10,
+            heights: vec![10.0; 20],
+        };
+        let frame =
+            SceneFrame::for_extent("EPSG:4326", [20.0, 60.4, 30.0, 60.5], None).expect("frame");
+        let tf = frame.to_local("EPSG:4326").expect("tf");
+        // Before the fix this aborted the process; now the grid is coarsened to its cell budget (or, where no
+        // coarse cell centre falls on the thin strip, refused as empty).
+        if let Ok(t) = resample_terrain(&src, "EPSG:4326", &tf) {
+            assert!(
+                t.cols * t.rows <= 4 * 20 + t.cols + t.rows,
+                "{}×{}",
+                t.cols,
+                t.rows
+            );
+        }
     }
 }
