@@ -80,13 +80,21 @@ fn positions_have_xy(v: &GeometryValue) -> bool {
     }
 }
 
-fn family(p: &Parsed) -> GeometryFamily {
-    match p {
-        Parsed::Rings(_) => GeometryFamily::Polygon,
-        Parsed::Other(Some(Geometry::LineString(_) | Geometry::MultiLineString(_))) => {
+/// The family of a geometry by its type (a collection of one geometry by its member's), without converting it.
+fn family(g: Option<&geojson::Geometry>) -> GeometryFamily {
+    match g.map(|g| &g.value) {
+        Some(GeometryValue::Polygon { .. } | GeometryValue::MultiPolygon { .. }) => {
+            GeometryFamily::Polygon
+        }
+        Some(GeometryValue::LineString { .. } | GeometryValue::MultiLineString { .. }) => {
             GeometryFamily::Line
         }
-        Parsed::Other(Some(Geometry::Point(_) | Geometry::MultiPoint(_))) => GeometryFamily::Point,
+        Some(GeometryValue::Point { .. } | GeometryValue::MultiPoint { .. }) => {
+            GeometryFamily::Point
+        }
+        Some(GeometryValue::GeometryCollection { geometries }) if geometries.len() == 1 => {
+            family(geometries.first())
+        }
         _ => GeometryFamily::Unknown,
     }
 }
@@ -216,14 +224,16 @@ impl Sink<'_> {
             .map(|r| {
                 let f: geojson::Feature =
                     serde_json::from_str(r.get()).map_err(|e| e.to_string())?;
-                let fam = family(&parse_geometry(f.geometry.clone()));
-                let keys = if self.builder.is_none() {
-                    f.properties
+                // Only the first batch decides the layer kind.
+                let (fam, keys) = if self.builder.is_none() {
+                    let keys = f
+                        .properties
                         .iter()
                         .flat_map(|p| p.keys().cloned())
-                        .collect()
+                        .collect();
+                    (family(f.geometry.as_ref()), keys)
                 } else {
-                    Vec::new()
+                    (GeometryFamily::Unknown, Vec::new())
                 };
                 Ok(Read1 {
                     family: fam,
