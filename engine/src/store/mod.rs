@@ -127,9 +127,12 @@ pub fn save(scene: &Scene, path: &Path) -> Result<(), StoreError> {
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
         header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        header.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        header.extend_from_slice(&payload.crc().to_le_bytes());
         f.write_all(&header)?;
-        f.write_all(&payload)
+        for part in &payload.parts {
+            f.write_all(part)?;
+        }
+        Ok(())
     })
     .map_err(io(path))?;
     Ok(())
@@ -207,8 +210,33 @@ fn decode_failure(where_: &str, e: &bincode::error::DecodeError) -> String {
     format!("{where_}: {what}")
 }
 
+/// The payload in pieces, in file order: the head with the chunk table, then each feature chunk. Written piece
+/// by piece, so that saving never holds a second copy of the whole payload.
+struct Payload {
+    parts: Vec<Vec<u8>>,
+}
+
+impl Payload {
+    fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+
+    fn crc(&self) -> u32 {
+        let mut h = crc32fast::Hasher::new();
+        for p in &self.parts {
+            h.update(p);
+        }
+        h.finalize()
+    }
+
+    #[cfg(test)]
+    fn concat(&self) -> Vec<u8> {
+        self.parts.concat()
+    }
+}
+
 /// Encodes the payload: head, chunk table, feature chunks (encoded in parallel).
-fn encode(scene: &Scene) -> Result<Vec<u8>, StoreError> {
+fn encode(scene: &Scene) -> Result<Payload, StoreError> {
     use rayon::prelude::*;
     let enc = |e: bincode::error::EncodeError| StoreError::Encode(e.to_string());
     let head = bincode::serde::encode_to_vec(scene, bincode_config()).map_err(enc)?;
@@ -227,20 +255,18 @@ fn encode(scene: &Scene) -> Result<Vec<u8>, StoreError> {
         .map(|(i, c)| bincode::serde::encode_to_vec(c, bincode_config()).map(|b| (*i, b)))
         .collect::<Result<_, _>>()
         .map_err(enc)?;
-    let total =
-        8 + head.len() + 4 + chunks.len() * 12 + chunks.iter().map(|c| c.1.len()).sum::<usize>();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
-    out.extend_from_slice(&head);
-    out.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
+    let mut first = Vec::with_capacity(8 + head.len() + 4 + chunks.len() * 12);
+    first.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    first.extend_from_slice(&head);
+    first.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
     for (layer, bytes) in &chunks {
-        out.extend_from_slice(&layer.to_le_bytes());
-        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        first.extend_from_slice(&layer.to_le_bytes());
+        first.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
     }
-    for (_, bytes) in &chunks {
-        out.extend_from_slice(bytes);
-    }
-    Ok(out)
+    let mut parts = Vec::with_capacity(1 + chunks.len());
+    parts.push(first);
+    parts.extend(chunks.into_iter().map(|(_, b)| b));
+    Ok(Payload { parts })
 }
 
 /// A little-endian reader over the payload that reports truncation instead of panicking.
@@ -481,7 +507,7 @@ mod tests {
 
     /// Saves `scene` without any checks, as a file written by something else could be.
     fn save_unchecked(scene: &Scene, path: &Path) {
-        let payload = encode(scene).expect("encode");
+        let payload = encode(scene).expect("encode").concat();
         let mut bytes = Vec::new();
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
