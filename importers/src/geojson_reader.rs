@@ -1,15 +1,15 @@
-//! GeoJSON, streamed: features are read one at a time from the `features` array (the `geojson` crate's
-//! `FeatureReader`), so a file larger than memory imports.
+//! GeoJSON, streamed: the top-level object is walked with serde, and the `features` array is handed on in
+//! batches of raw feature texts, parsed ([`crate::geojson_de`]), validated and converted on all cores; a file
+//! larger than memory imports.
 //!
 //! Coordinates are WGS 84 longitude/latitude by RFC 7946 (EPSG:4326); `--src-crs` overrides for legacy files.
 
-use crate::attrs::json_to_value;
 use crate::classify::{layer_kind, network_kind, GeometryFamily};
+use crate::geojson_de::{FeatureDe, GeometryDe};
 use crate::{default_layer_name, ImportError, ImportOptions, LayerBuilder};
 use citytwin_engine::geometry::{clean_geometry, polygon_from_rings, Cleaned, SkipReason};
 use citytwin_engine::{Layer, LayerKind, LayerSource, Value};
 use geo_types::{Coord, Geometry};
-use geojson::{GeometryValue, Position};
 use indicatif::ProgressBar;
 use serde_json::value::RawValue;
 use std::io::{BufReader, Read};
@@ -18,85 +18,55 @@ use std::path::Path;
 /// How many features to look at before deciding the layer kind.
 const SNIFF: usize = 256;
 
-fn ring(positions: &[Position]) -> Vec<Coord<f64>> {
-    positions
-        .iter()
-        .map(|p| {
-            let s = p.as_slice();
-            Coord {
-                x: s.first().copied().unwrap_or(f64::NAN),
-                y: s.get(1).copied().unwrap_or(f64::NAN),
-            }
-        })
-        .collect()
-}
-
-enum Parsed {
-    /// Polygon rings kept raw, so an unclosed ring is seen (and counted) before it is closed.
-    Rings(Vec<Vec<Vec<Coord<f64>>>>),
-    Other(Option<Geometry<f64>>),
-    /// A position with fewer than two coordinates.
-    Short,
-}
-
-fn parse_geometry(g: Option<geojson::Geometry>) -> Parsed {
+/// The family of a geometry (a collection of one geometry by its member's).
+fn family(g: Option<&GeometryDe>) -> GeometryFamily {
     match g {
-        None => Parsed::Other(None),
-        Some(g) => match g.value {
-            GeometryValue::Polygon { coordinates } => {
-                Parsed::Rings(vec![coordinates.iter().map(|r| ring(r)).collect()])
-            }
-            GeometryValue::MultiPolygon { coordinates } => Parsed::Rings(
-                coordinates
-                    .iter()
-                    .map(|p| p.iter().map(|r| ring(r)).collect())
-                    .collect(),
-            ),
-            // geojson's conversion indexes [0] and [1] of every position: one with fewer values would panic
-            // (found by fuzzing), so such geometries are refused first.
-            ref v if !positions_have_xy(v) => Parsed::Short,
-            _ => Parsed::Other(Geometry::<f64>::try_from(g).ok()),
-        },
-    }
-}
-
-/// Whether every position of a geometry has at least x and y.
-fn positions_have_xy(v: &GeometryValue) -> bool {
-    let ok = |p: &Position| p.as_slice().len() >= 2;
-    match v {
-        GeometryValue::Point { coordinates } => ok(coordinates),
-        GeometryValue::MultiPoint { coordinates } | GeometryValue::LineString { coordinates } => {
-            coordinates.iter().all(ok)
-        }
-        GeometryValue::MultiLineString { coordinates } | GeometryValue::Polygon { coordinates } => {
-            coordinates.iter().flatten().all(ok)
-        }
-        GeometryValue::MultiPolygon { coordinates } => {
-            coordinates.iter().flatten().flatten().all(ok)
-        }
-        GeometryValue::GeometryCollection { geometries } => {
-            geometries.iter().all(|g| positions_have_xy(&g.value))
-        }
-    }
-}
-
-/// The family of a geometry by its type (a collection of one geometry by its member's), without converting it.
-fn family(g: Option<&geojson::Geometry>) -> GeometryFamily {
-    match g.map(|g| &g.value) {
-        Some(GeometryValue::Polygon { .. } | GeometryValue::MultiPolygon { .. }) => {
-            GeometryFamily::Polygon
-        }
-        Some(GeometryValue::LineString { .. } | GeometryValue::MultiLineString { .. }) => {
-            GeometryFamily::Line
-        }
-        Some(GeometryValue::Point { .. } | GeometryValue::MultiPoint { .. }) => {
-            GeometryFamily::Point
-        }
-        Some(GeometryValue::GeometryCollection { geometries }) if geometries.len() == 1 => {
-            family(geometries.first())
-        }
+        Some(GeometryDe::Polygon(_) | GeometryDe::MultiPolygon(_)) => GeometryFamily::Polygon,
+        Some(GeometryDe::LineString(_) | GeometryDe::MultiLineString(_)) => GeometryFamily::Line,
+        Some(GeometryDe::Point(_) | GeometryDe::MultiPoint(_)) => GeometryFamily::Point,
+        Some(GeometryDe::Collection(g)) if g.len() == 1 => family(g.first()),
         _ => GeometryFamily::Unknown,
     }
+}
+
+/// A geometry other than a polygon as a `geo` geometry; `None` for one with a short position.
+fn to_geo(g: GeometryDe) -> Option<Geometry<f64>> {
+    use geo_types::{LineString, MultiLineString, MultiPoint, Point, Polygon};
+    let ring = |r: Vec<Coord<f64>>| LineString::new(r);
+    Some(match g {
+        GeometryDe::Point(c) => Geometry::Point(Point(c)),
+        GeometryDe::MultiPoint(v) => {
+            Geometry::MultiPoint(MultiPoint(v.into_iter().map(Point).collect()))
+        }
+        GeometryDe::LineString(v) => Geometry::LineString(ring(v)),
+        GeometryDe::MultiLineString(v) => {
+            Geometry::MultiLineString(MultiLineString(v.into_iter().map(ring).collect()))
+        }
+        GeometryDe::Polygon(mut rings) => {
+            let outer = if rings.is_empty() {
+                Vec::new()
+            } else {
+                rings.remove(0)
+            };
+            Geometry::Polygon(Polygon::new(
+                ring(outer),
+                rings.into_iter().map(ring).collect(),
+            ))
+        }
+        GeometryDe::MultiPolygon(polys) => Geometry::MultiPolygon(geo_types::MultiPolygon(
+            polys
+                .into_iter()
+                .filter_map(|p| match to_geo(GeometryDe::Polygon(p)) {
+                    Some(Geometry::Polygon(p)) => Some(p),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        GeometryDe::Collection(v) => Geometry::GeometryCollection(geo_types::GeometryCollection(
+            v.into_iter().map(to_geo).collect::<Option<_>>()?,
+        )),
+        GeometryDe::Short => return None,
+    })
 }
 
 /// Imports a GeoJSON file as one layer.
@@ -128,21 +98,19 @@ enum Prepared {
 }
 
 /// Converts one feature (in parallel with others): attributes, geometry, validation.
-fn prepare(f: geojson::Feature) -> Prepared {
-    let mut attrs: Vec<(String, Value)> = f
-        .properties
-        .iter()
-        .flat_map(|p| p.iter().map(|(k, v)| (k.clone(), json_to_value(v))))
-        .collect();
-    if let Some(id) = &f.id {
-        let v = match id {
-            geojson::feature::Id::String(s) => Value::Text(s.clone()),
-            geojson::feature::Id::Number(n) => json_to_value(&serde_json::Value::Number(n.clone())),
-        };
-        attrs.push(("geojson_id".into(), v));
+fn prepare(f: FeatureDe) -> Prepared {
+    let mut attrs = f.properties;
+    if let Some(id) = f.id {
+        attrs.push(("geojson_id".into(), id));
     }
-    match parse_geometry(f.geometry) {
-        Parsed::Rings(polys) => {
+    // Polygon rings are kept raw, so an unclosed ring is seen (and counted) before it is closed.
+    let polygons = match f.geometry {
+        Some(GeometryDe::Polygon(rings)) => Ok(vec![rings]),
+        Some(GeometryDe::MultiPolygon(polys)) => Ok(polys),
+        other => Err(other),
+    };
+    match polygons {
+        Ok(polys) => {
             let mut parts = Vec::new();
             let mut err = None;
             let mut repairs = Vec::new();
@@ -173,18 +141,20 @@ fn prepare(f: geojson::Feature) -> Prepared {
                 }
             }
         }
-        Parsed::Other(None) => Prepared::Skip(SkipReason::Empty.as_str()),
-        Parsed::Short => Prepared::Skip("position with fewer than 2 coordinates"),
-        Parsed::Other(Some(Geometry::GeometryCollection(gc))) if gc.0.len() != 1 => {
-            Prepared::Skip(if gc.0.is_empty() {
+        Err(None) => Prepared::Skip(SkipReason::Empty.as_str()),
+        Err(Some(GeometryDe::Collection(gc))) if gc.len() != 1 => {
+            Prepared::Skip(if gc.is_empty() {
                 SkipReason::Empty.as_str()
             } else {
                 "GeometryCollection of several geometries (split it into features)"
             })
         }
-        Parsed::Other(Some(g)) => match clean_geometry(g) {
-            Ok(c) => Prepared::Add(c, attrs),
-            Err(r) => Prepared::Skip(r.as_str()),
+        Err(Some(g)) => match to_geo(g) {
+            None => Prepared::Skip("position with fewer than 2 coordinates"),
+            Some(g) => match clean_geometry(g) {
+                Ok(c) => Prepared::Add(c, attrs),
+                Err(r) => Prepared::Skip(r.as_str()),
+            },
         },
     }
 }
@@ -222,15 +192,10 @@ impl Sink<'_> {
         let parsed: Vec<Result<Read1, String>> = raw
             .par_iter()
             .map(|r| {
-                let f: geojson::Feature =
-                    serde_json::from_str(r.get()).map_err(|e| e.to_string())?;
+                let f: FeatureDe = serde_json::from_str(r.get()).map_err(|e| e.to_string())?;
                 // Only the first batch decides the layer kind.
                 let (fam, keys) = if self.builder.is_none() {
-                    let keys = f
-                        .properties
-                        .iter()
-                        .flat_map(|p| p.keys().cloned())
-                        .collect();
+                    let keys = f.properties.iter().map(|(k, _)| k.clone()).collect();
                     (family(f.geometry.as_ref()), keys)
                 } else {
                     (GeometryFamily::Unknown, Vec::new())

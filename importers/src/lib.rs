@@ -31,6 +31,7 @@ mod error;
 pub mod export;
 pub mod gdal_raster;
 pub mod gdal_vector;
+mod geojson_de;
 pub mod geojson_reader;
 mod layer_builder;
 pub mod osm;
