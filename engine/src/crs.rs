@@ -327,6 +327,11 @@ impl Transform {
         &self.to
     }
 
+    /// The source CRS (its horizontal part).
+    pub fn source(&self) -> &str {
+        &self.from
+    }
+
     /// Whether this transformation leaves coordinates unchanged.
     pub fn is_identity(&self) -> bool {
         self.proj.is_none()

@@ -281,20 +281,33 @@ struct Top {
     had_features: bool,
 }
 
-/// Streams the top-level object: members in any order, `features` handed on in batches as they are read.
-struct TopSeed<'s, 'a> {
-    sink: &'s mut Sink<'a>,
-    failure: &'s mut Option<ImportError>,
+/// What the reading thread hands to the building one, in file order.
+enum Msg {
+    /// A legacy `crs` member (it must be applied before the features that follow it).
+    Crs(serde_json::Value),
+    /// Raw feature texts.
+    Batch(Vec<Box<RawValue>>),
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for TopSeed<'_, '_> {
+/// Streams the top-level object: members in any order, `features` sent on in batches as they are read. A send
+/// fails only when the receiving side stopped on an error of its own.
+struct TopSeed<'s> {
+    tx: &'s std::sync::mpsc::SyncSender<Msg>,
+    sent: &'s mut usize,
+}
+
+fn stopped<E: serde::de::Error>() -> E {
+    E::custom("stopped")
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TopSeed<'_> {
     type Value = Top;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for TopSeed<'_, '_> {
+impl<'de> serde::de::Visitor<'de> for TopSeed<'_> {
     type Value = Top;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a GeoJSON object")
@@ -306,18 +319,16 @@ impl<'de> serde::de::Visitor<'de> for TopSeed<'_, '_> {
                 "features" => {
                     top.had_features = true;
                     map.next_value_seed(FeaturesSeed {
-                        sink: &mut *self.sink,
-                        failure: &mut *self.failure,
+                        tx: self.tx,
+                        sent: &mut *self.sent,
                     })?;
                 }
                 "type" => top.kind = Some(map.next_value()?),
                 "crs" => {
                     let v: serde_json::Value = map.next_value()?;
-                    let (path, opts) = (self.sink.path, self.sink.opts);
-                    if let Err(e) = legacy_crs(&v, path, opts, self.sink) {
-                        *self.failure = Some(e);
-                        return Err(serde::de::Error::custom("stopped"));
-                    }
+                    self.tx
+                        .send(Msg::Crs(v))
+                        .map_err(|_| stopped::<A::Error>())?;
                 }
                 _ => {
                     let v: serde_json::Value = map.next_value()?;
@@ -329,19 +340,19 @@ impl<'de> serde::de::Visitor<'de> for TopSeed<'_, '_> {
     }
 }
 
-struct FeaturesSeed<'s, 'a> {
-    sink: &'s mut Sink<'a>,
-    failure: &'s mut Option<ImportError>,
+struct FeaturesSeed<'s> {
+    tx: &'s std::sync::mpsc::SyncSender<Msg>,
+    sent: &'s mut usize,
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for FeaturesSeed<'_, '_> {
+impl<'de> serde::de::DeserializeSeed<'de> for FeaturesSeed<'_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for FeaturesSeed<'_, '_> {
+impl<'de> serde::de::Visitor<'de> for FeaturesSeed<'_> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an array of features")
@@ -353,11 +364,11 @@ impl<'de> serde::de::Visitor<'de> for FeaturesSeed<'_, '_> {
             let done = next.is_none();
             batch.extend(next);
             if batch.len() == BATCH || (done && !batch.is_empty()) {
-                if let Err(e) = self.sink.batch(&batch) {
-                    *self.failure = Some(e);
-                    return Err(serde::de::Error::custom("stopped"));
-                }
-                batch.clear();
+                *self.sent += batch.len();
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                self.tx
+                    .send(Msg::Batch(full))
+                    .map_err(|_| stopped::<A::Error>())?;
             }
             if done {
                 return Ok(());
@@ -366,7 +377,13 @@ impl<'de> serde::de::Visitor<'de> for FeaturesSeed<'_, '_> {
     }
 }
 
-fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<Layer, ImportError> {
+/// Reads GeoJSON from `reader`: one thread walks the text and cuts out raw features, while this one parses,
+/// validates and converts each batch on the rayon pool, so that the serial scan overlaps the parallel work.
+fn import_from(
+    reader: impl Read + Send,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<Layer, ImportError> {
     let name = opts
         .layer_name
         .clone()
@@ -384,27 +401,49 @@ fn import_from(reader: impl Read, path: &Path, opts: &ImportOptions) -> Result<L
         format: "GeoJSON".into(),
         detail,
     };
-    let mut failure = None;
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let top = serde::de::DeserializeSeed::deserialize(
-        TopSeed {
-            sink: &mut sink,
-            failure: &mut failure,
-        },
-        &mut de,
-    );
+    // Two batches in flight: the reader stays one batch ahead of the builder, memory stays bounded.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(1);
+    let (walked, failure) = std::thread::scope(|scope| {
+        let walker = scope.spawn(move || {
+            let mut sent = 0;
+            let mut de = serde_json::Deserializer::from_reader(reader);
+            let top = serde::de::DeserializeSeed::deserialize(
+                TopSeed {
+                    tx: &tx,
+                    sent: &mut sent,
+                },
+                &mut de,
+            );
+            let end = top.is_ok().then(|| de.end());
+            (top, end, sent)
+        });
+        let mut failure = None;
+        while let Ok(m) = rx.recv() {
+            let r = match m {
+                Msg::Crs(v) => legacy_crs(&v, path, opts, &mut sink),
+                Msg::Batch(b) => sink.batch(&b),
+            };
+            if let Err(e) = r {
+                failure = Some(e);
+                break;
+            }
+        }
+        // Dropping the receiver makes the walker's next send fail, so it stops.
+        drop(rx);
+        (walker.join(), failure)
+    });
     if let Some(e) = failure {
         return Err(e);
     }
-    let seen = sink.seen;
-    let top = top.map_err(|e| corrupt(format!("{e} (after {seen} features)")))?;
-    de.end().map_err(|e| {
-        corrupt(format!(
+    let (top, end, sent) = walked.map_err(|_| corrupt("the reading thread failed".into()))?;
+    let top = top.map_err(|e| corrupt(format!("{e} (after {sent} features)")))?;
+    if let Some(Err(e)) = end {
+        return Err(corrupt(format!(
             "data after the end of the GeoJSON document at line {}, column {}",
             e.line(),
             e.column()
-        ))
-    })?;
+        )));
+    }
     match top.kind.as_deref() {
         Some("FeatureCollection") => {}
         Some("Feature") if !top.had_features => {

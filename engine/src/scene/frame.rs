@@ -28,6 +28,19 @@ pub struct FrameTransform {
 }
 
 impl FrameTransform {
+    /// The same transformation built anew: a PROJ object serves one thread, so parallel work builds one per
+    /// worker from this.
+    ///
+    /// # Errors
+    /// As [`Transform::new`] (which built this one already, so in practice none).
+    fn fork(from: &str, to: &str, origin: [f64; 2], to_local: bool) -> Result<Self, CrsError> {
+        Ok(FrameTransform {
+            transform: Transform::new(from, to)?,
+            origin,
+            to_local,
+        })
+    }
+
     /// Transforms points in place.
     ///
     /// # Errors
@@ -246,7 +259,8 @@ pub(super) fn transform_layer(
     layer: &mut Layer,
     tf: &FrameTransform,
 ) -> Result<(), LayerTransformError> {
-    for f in &mut layer.features {
+    use rayon::prelude::*;
+    let one = |tf: &FrameTransform, f: &mut crate::Feature| -> Result<(), CrsError> {
         tf.geometry(&mut f.geometry)?;
         if let Some(s) = f.building.as_mut().and_then(|b| b.surfaces.as_mut()) {
             let mut pts: Vec<(f64, f64)> = s.vertices.iter().map(|v| (v[0], v[1])).collect();
@@ -256,7 +270,25 @@ pub(super) fn transform_layer(
                 v[1] = p.1;
             }
         }
-    }
+        Ok(())
+    };
+    // Features in parallel, a transformation per chunk (PROJ objects are not shared between threads); the
+    // first error in feature order is the one reported, whatever the thread count.
+    let (from, to) = (
+        tf.transform.source().to_owned(),
+        tf.transform.target().to_owned(),
+    );
+    let (origin, to_local) = (tf.origin, tf.to_local);
+    let chunk = (layer.features.len() / (4 * rayon::current_num_threads()).max(1)).max(4096);
+    let results: Vec<Result<(), CrsError>> = layer
+        .features
+        .par_chunks_mut(chunk)
+        .map(|fs| {
+            let tf = FrameTransform::fork(&from, &to, origin, to_local)?;
+            fs.iter_mut().try_for_each(|f| one(&tf, f))
+        })
+        .collect();
+    results.into_iter().collect::<Result<(), CrsError>>()?;
     if let Some(net) = &mut layer.network {
         let mut pts: Vec<(f64, f64)> = net
             .nodes
