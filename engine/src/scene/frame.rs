@@ -151,8 +151,9 @@ impl SceneFrame {
     /// # Errors
     /// [`CrsError`] if a CRS is unknown or unsuitable, or the centre cannot be transformed.
     pub fn for_extent(src_crs: &str, bbox: [f64; 4], crs: Option<&str>) -> Result<Self, CrsError> {
-        let cx = (bbox[0] + bbox[2]) / 2.0;
-        let cy = (bbox[1] + bbox[3]) / 2.0;
+        // Halves first: the sum of two coordinates of 1e308 would overflow.
+        let cx = bbox[0] / 2.0 + bbox[2] / 2.0;
+        let cy = bbox[1] / 2.0 + bbox[3] / 2.0;
         let target = match crs {
             Some(c) => c.to_owned(),
             None => {
