@@ -34,6 +34,11 @@ fn die_quietly_on_closed_pipe() {}
 
 fn main() -> ExitCode {
     die_quietly_on_closed_pipe();
+    // PROJ prints its own diagnostics ("utm: Invalid latitude") to stderr beside the error citytwin reports
+    // with the file and coordinate; `PROJ_DEBUG` set by the user still wins. Set before any thread exists.
+    if std::env::var_os("PROJ_DEBUG").is_none() {
+        std::env::set_var("PROJ_DEBUG", "0");
+    }
     let cli = cli::Cli::parse();
     let filter = match cli.verbose {
         0 => "warn",

@@ -253,6 +253,20 @@ fn messages_say_each_thing_once_and_in_words() {
     let out = citytwin(&["import", s(&inp), "--out", s(&dir.path().join("w.twin"))]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("GeoJSON"), "{err}");
+    // A truncated FlatGeobuf: GDAL printed "ERROR 1: Fatal error parsing feature" and the import kept the features
+    // before the break as if the layer ended there; now the import fails, naming the file, in one message.
+    let fgb = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/corpus/gdal/buildings.fgb"
+    ))
+    .unwrap();
+    let cut = dir.path().join("cut.fgb");
+    std::fs::write(&cut, &fgb[..3000]).unwrap();
+    let err = fails(&["import", s(&cut), "--out", s(&dir.path().join("c.twin"))]);
+    assert!(
+        err.contains("cut.fgb: corrupt or truncated FlatGeobuf") && !err.contains("ERROR 1"),
+        "{err}"
+    );
     // Regression: Rust debug output reached users for a scene whose content does not decode.
     let mut bytes = std::fs::read(&scene).unwrap();
     for b in &mut bytes[40..80] {

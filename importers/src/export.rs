@@ -136,6 +136,7 @@ pub fn export_layer(
     crs: Option<&str>,
     progress: &ProgressBar,
 ) -> Result<usize, ExportError> {
+    crate::route_gdal_messages();
     let (driver_name, default_crs) =
         driver_for(path).ok_or_else(|| ExportError::UnknownFormat {
             path: path.to_owned(),

@@ -106,7 +106,10 @@ pub fn import(
         progress.set_length(l.feature_count());
         progress.set_position(0);
         progress.set_message(format!("{driver} layer {src_name}"));
+        crate::take_gdal_failure();
+        let mut read = 0u64;
         for f in l.features() {
+            read += 1;
             progress.inc(1);
             let mut attrs: Vec<(String, Value)> = f
                 .fields()
@@ -123,6 +126,15 @@ pub fn import(
                     b.skip("unsupported geometry type (curves, TIN...)");
                 }
             }
+        }
+        // A driver that meets a truncated or corrupt feature reports it and ends the iteration early: that is
+        // a broken file, not a shorter layer.
+        if let Some(msg) = crate::take_gdal_failure() {
+            return Err(ImportError::Corrupt {
+                path: path.to_owned(),
+                format: driver.clone(),
+                detail: format!("{msg}, after {read} features of layer {src_name}"),
+            });
         }
         out.push(b.finish());
     }

@@ -150,6 +150,7 @@ pub fn import(
     opts: &ImportOptions,
     progress: &ProgressBar,
 ) -> Result<Vec<Layer>, ImportError> {
+    route_gdal_messages();
     let format = detect::detect(path)?;
     tracing::info!(path = %path.display(), ?format, "importing");
     if let Some(crs) = &opts.src_crs {
@@ -181,6 +182,36 @@ pub fn import(
         })?;
     }
     Ok(layers)
+}
+
+/// Sends GDAL's own messages to the log (`citytwin -v`) instead of straight to stderr: a failure is reported
+/// by the importer, naming the file (GDAL's last error message travels in the error), and repairs are counted.
+pub(crate) fn route_gdal_messages() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        gdal::config::set_error_handler(|class, code, msg| {
+            use gdal::errors::CplErrType;
+            match class {
+                CplErrType::Warning => tracing::info!(target: "gdal", code, "{msg}"),
+                CplErrType::Failure | CplErrType::Fatal => {
+                    tracing::debug!(target: "gdal", ?class, code, "{msg}");
+                    GDAL_FAILURE.with(|f| *f.borrow_mut() = Some(msg.to_owned()));
+                }
+                _ => tracing::debug!(target: "gdal", ?class, code, "{msg}"),
+            }
+        });
+    });
+}
+
+thread_local! {
+    /// The last failure GDAL reported on this thread since [`take_gdal_failure`]: a driver that meets a broken
+    /// feature says so here and then simply ends the iteration.
+    static GDAL_FAILURE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The failure GDAL reported on this thread since the last call, if any.
+pub(crate) fn take_gdal_failure() -> Option<String> {
+    GDAL_FAILURE.with(|f| f.borrow_mut().take())
 }
 
 /// The default layer name for a file: its stem without extensions (`kotka.osm.pbf` → `kotka`).
