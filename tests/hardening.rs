@@ -253,6 +253,19 @@ fn messages_say_each_thing_once_and_in_words() {
     let out = citytwin(&["import", s(&inp), "--out", s(&dir.path().join("w.twin"))]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("GeoJSON"), "{err}");
+    // Regression: "nothing to import: the inputs hold no features" when every feature was skipped.
+    let bow = dir.path().join("bow.geojson");
+    std::fs::write(
+        &bow,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"building":"yes"},
+        "geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]}}]}"#,
+    )
+    .unwrap();
+    let err = fails(&["import", s(&bow), "--out", s(&dir.path().join("b.twin"))]);
+    assert!(
+        err.contains("all 1 features skipped: 1 self-intersecting ring"),
+        "{err}"
+    );
     // A truncated FlatGeobuf: GDAL printed "ERROR 1: Fatal error parsing feature" and the import kept the features
     // before the break as if the layer ended there; now the import fails, naming the file, in one message.
     let fgb = std::fs::read(concat!(

@@ -74,28 +74,20 @@ pub fn run(a: ImportArgs) -> Result<()> {
                         })?;
                     let Some(frame) = frame else {
                         let why = skip_summary(&layer.report);
+                        let what = if why.is_empty() {
+                            "no features".to_owned()
+                        } else {
+                            format!(
+                                "all {} features skipped: {why}",
+                                layer.report.source_objects
+                            )
+                        };
                         eprintln!(
-                            "{}: layer {} has no features{}; nothing added",
+                            "{}: layer {}: {what}; nothing added",
                             input.display(),
-                            layer.name,
-                            if why.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" (of {} read, skipped {why})", layer.report.source_objects)
-                            }
+                            layer.name
                         );
-                        emptied.push(format!(
-                            "{}: {}",
-                            input.display(),
-                            if why.is_empty() {
-                                "no features".to_owned()
-                            } else {
-                                format!(
-                                    "all {} features skipped: {why}",
-                                    layer.report.source_objects
-                                )
-                            }
-                        ));
+                        emptied.push(format!("{}: {what}", input.display()));
                         continue;
                     };
                     scene.insert(Scene::new(frame))
