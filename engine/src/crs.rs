@@ -268,6 +268,37 @@ pub fn describe_scene_crs(definition: &str) -> Result<CrsInfo, CrsError> {
     Ok(info)
 }
 
+/// The longitude range of `lons` (degrees in -180..180) as `(west, east)`: the narrower of the plain range and
+/// the range taken across the antimeridian, which RFC 7946 writes with west > east (179.9 .. -179.9). Its width
+/// in degrees is `east - west`, plus 360 when it wraps. `None` without finite longitudes.
+pub fn lon_range(lons: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut slo, mut shi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for x in lons.into_iter().filter(|x| x.is_finite()) {
+        (lo, hi) = (lo.min(x), hi.max(x));
+        let s = if x < 0.0 { x + 360.0 } else { x };
+        (slo, shi) = (slo.min(s), shi.max(s));
+    }
+    if lo > hi {
+        return None;
+    }
+    let wrap = |x: f64| if x > 180.0 { x - 360.0 } else { x };
+    Some(if shi - slo < hi - lo {
+        (wrap(slo), wrap(shi))
+    } else {
+        (lo, hi)
+    })
+}
+
+/// The width in degrees of a [`lon_range`].
+pub fn lon_width((west, east): (f64, f64)) -> f64 {
+    if west > east {
+        east - west + 360.0
+    } else {
+        east - west
+    }
+}
+
 /// The WGS 84 / UTM zone for a longitude/latitude, as `EPSG:326zz` (north) or `EPSG:327zz` (south).
 pub fn utm_zone_for(lon: f64, lat: f64) -> String {
     let lon = if lon.is_finite() { lon } else { 0.0 };

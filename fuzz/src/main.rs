@@ -54,8 +54,7 @@ fn main() -> ExitCode {
         pb.finish();
         for (i, f) in finds.iter().enumerate() {
             let path = dir.join(format!("{seed}-{i}-{}", f.name));
-            let saved =
-                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, &f.bytes));
+            let saved = std::fs::write(&path, &f.bytes);
             match saved {
                 Ok(()) => eprintln!(
                     "{}: panic: {} (input saved to {})",

@@ -70,26 +70,10 @@ pub fn wgs84_bbox(scene: &Scene, b: [f64; 4]) -> Option<[f64; 4]> {
         pts.extend([(x, b[1]), (x, b[3]), (b[0], y), (b[2], y)]);
     }
     tf.apply(&mut pts).ok()?;
-    let fold = |pts: &[(f64, f64)]| {
-        pts.iter()
-            .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |a, p| {
-                [a[0].min(p.0), a[1].min(p.1), a[2].max(p.0), a[3].max(p.1)]
-            })
-    };
-    let b = fold(&pts);
-    if b[2] - b[0] <= 180.0 {
-        return Some(b);
-    }
-    // Across the antimeridian: as RFC 7946 writes such a box, west edge > east edge (e.g. 179.9 .. -179.9).
-    let shifted: Vec<(f64, f64)> = pts
+    // Across the antimeridian the box is written as RFC 7946 does, west edge > east edge.
+    let (west, east) = citytwin_engine::crs::lon_range(pts.iter().map(|p| p.0))?;
+    let (south, north) = pts
         .iter()
-        .map(|&(x, y)| (if x < 0.0 { x + 360.0 } else { x }, y))
-        .collect();
-    let s = fold(&shifted);
-    let wrap = |x: f64| if x > 180.0 { x - 360.0 } else { x };
-    Some(if s[2] - s[0] < b[2] - b[0] {
-        [wrap(s[0]), s[1], wrap(s[2]), s[3]]
-    } else {
-        b
-    })
+        .fold((f64::MAX, f64::MIN), |(s, n), p| (s.min(p.1), n.max(p.1)));
+    Some([west, south, east, north])
 }

@@ -192,15 +192,15 @@ impl SceneFrame {
         if !geographic || bbox[2] - bbox[0] <= 180.0 {
             return Self::for_extent(&layer.source.crs, bbox, crs).map(Some);
         }
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for c in layer.features.iter().flat_map(|f| f.geometry.coords_iter()) {
-            let x = if c.x < 0.0 { c.x + 360.0 } else { c.x };
-            lo = lo.min(x);
-            hi = hi.max(x);
-        }
-        if hi - lo <= 180.0 {
-            // Across the antimeridian: the centre in 0..360, brought back into -180..180.
-            let mid = (lo + hi) / 2.0;
+        let lons = layer
+            .features
+            .iter()
+            .flat_map(|f| f.geometry.coords_iter().map(|c| c.x));
+        let range = crs::lon_range(lons).unwrap_or((bbox[0], bbox[2]));
+        let width = crs::lon_width(range);
+        if width <= 180.0 {
+            // Across the antimeridian: the centre is half the width east of the west edge.
+            let mid = range.0 + width / 2.0;
             let mid = if mid > 180.0 { mid - 360.0 } else { mid };
             return Self::for_extent(&layer.source.crs, [mid, bbox[1], mid, bbox[3]], crs)
                 .map(Some);
@@ -212,8 +212,7 @@ impl SceneFrame {
                 reason: format!(
                     "layer `{}` spans {:.0}° of longitude: a scene is one local projected frame, and no UTM \
                      zone serves data that wide; import a city-sized part, or give --crs",
-                    layer.name,
-                    (hi - lo).min(bbox[2] - bbox[0])
+                    layer.name, width
                 ),
             }),
         }
