@@ -173,8 +173,8 @@ fn ring_crosses_itself(ring: &LineString<f64>) -> bool {
             GeomWithData::new(r, i)
         })
         .collect();
-    let tree = RTree::bulk_load(boxes.clone());
-    boxes.iter().any(|b| {
+    let tree = RTree::bulk_load(boxes);
+    let crossing = tree.iter().any(|b| {
         let a = lines[b.data];
         tree.locate_in_envelope_intersecting(&b.envelope())
             .filter(|o| o.data > b.data)
@@ -183,7 +183,8 @@ fn ring_crosses_itself(ring: &LineString<f64>) -> bool {
                 // Neighbours meet at their shared vertex; that is no crossing.
                 a.start != c.end && a.end != c.start && a.intersects(&c)
             })
-    })
+    });
+    crossing
 }
 
 /// Whether the (each valid) parts of a multipolygon neither overlap nor share a line — geo's rule, with the
@@ -205,9 +206,9 @@ fn parts_are_disjoint(mp: &MultiPolygon<f64>) -> bool {
                 ))
             })
             .collect();
-    let tree = RTree::bulk_load(boxes.clone());
+    let tree = RTree::bulk_load(boxes);
     let prepared: Vec<_> = mp.0.iter().map(geo::PreparedGeometry::from).collect();
-    boxes.iter().all(|b| {
+    let disjoint = tree.iter().all(|b| {
         tree.locate_in_envelope_intersecting(&b.envelope())
             .filter(|o| o.data > b.data)
             .all(|o| {
@@ -216,7 +217,8 @@ fn parts_are_disjoint(mp: &MultiPolygon<f64>) -> bool {
                     && m.get(CoordPos::OnBoundary, CoordPos::OnBoundary)
                         != Dimensions::OneDimensional
             })
-    })
+    });
+    disjoint
 }
 
 /// Whether every hole lies inside the shell, touching it at most at points, and the holes neither overlap nor
