@@ -24,7 +24,9 @@
 //! a device or directory is refused, the file keeps its mode ([`atomic`]).
 //!
 //! # Performance
-//! Loading is one read and one decode; the R-trees are not stored but bulk-loaded on first query.
+//! Saving streams: a few feature chunks at a time are encoded on all cores and written while the next are
+//! encoded, so it holds megabytes, not a second copy of the scene; the header and chunk table are filled in
+//! last. Loading is one read and one decode; the R-trees are not stored but bulk-loaded on first query.
 
 pub mod atomic;
 mod fingerprint;
@@ -121,21 +123,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 /// # Errors
 /// [`StoreError::Io`] if the directory is not writable or the disk is full; the old file is then untouched.
 pub fn save(scene: &Scene, path: &Path) -> Result<(), StoreError> {
-    let payload = encode(scene)?;
-    atomic::write_atomically(path, |f| {
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        header.extend_from_slice(&payload.crc().to_le_bytes());
-        f.write_all(&header)?;
-        for part in &payload.parts {
-            f.write_all(part)?;
-        }
-        Ok(())
-    })
-    .map_err(io(path))?;
-    Ok(())
+    let mut failed = None;
+    let written = atomic::write_atomically(path, |f| {
+        write_scene(scene, f).map_err(|e| match e {
+            WriteError::Io(e) => e,
+            WriteError::Encode(e) => {
+                failed = Some(e);
+                std::io::Error::other("encoding failed")
+            }
+        })
+    });
+    match (failed, written) {
+        (Some(e), _) => Err(StoreError::Encode(e)),
+        (None, Err(e)) => Err(io(path)(e)),
+        (None, Ok(_)) => Ok(()),
+    }
 }
 
 /// Loads a scene from `path`.
@@ -210,35 +212,34 @@ fn decode_failure(where_: &str, e: &bincode::error::DecodeError) -> String {
     format!("{where_}: {what}")
 }
 
-/// The payload in pieces, in file order: the head with the chunk table, then each feature chunk. Written piece
-/// by piece, so that saving never holds a second copy of the whole payload.
-struct Payload {
-    parts: Vec<Vec<u8>>,
+/// Why writing a scene failed.
+enum WriteError {
+    Io(std::io::Error),
+    Encode(String),
 }
 
-impl Payload {
-    fn len(&self) -> usize {
-        self.parts.iter().map(Vec::len).sum()
-    }
-
-    fn crc(&self) -> u32 {
-        let mut h = crc32fast::Hasher::new();
-        for p in &self.parts {
-            h.update(p);
-        }
-        h.finalize()
-    }
-
-    #[cfg(test)]
-    fn concat(&self) -> Vec<u8> {
-        self.parts.concat()
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
     }
 }
 
-/// Encodes the payload: head, chunk table, feature chunks (encoded in parallel).
-fn encode(scene: &Scene) -> Result<Payload, StoreError> {
+/// Feature chunks encoded at once: enough to keep every core busy, few enough that saving a million buildings
+/// holds a few megabytes of encoded bytes rather than a second copy of the scene.
+fn chunks_in_flight() -> usize {
+    2 * rayon::current_num_threads()
+}
+
+/// Writes the header and payload (see the module documentation) to `w`, streaming the feature chunks: a window
+/// of chunks is encoded on all cores while the previous one is written. The header and the chunk table, known
+/// only once every chunk is encoded, are written last over placeholders of the same size; the checksum of the
+/// whole payload is the one of the head combined with the one of the chunks.
+fn write_scene<W: Write + std::io::Seek + Send>(
+    scene: &Scene,
+    w: &mut W,
+) -> Result<(), WriteError> {
     use rayon::prelude::*;
-    let enc = |e: bincode::error::EncodeError| StoreError::Encode(e.to_string());
+    let enc = |e: bincode::error::EncodeError| WriteError::Encode(e.to_string());
     let head = bincode::serde::encode_to_vec(scene, bincode_config()).map_err(enc)?;
     let jobs: Vec<(u32, &[crate::Feature])> = scene
         .layers
@@ -250,23 +251,69 @@ fn encode(scene: &Scene) -> Result<Payload, StoreError> {
                 .map(move |c| (i as u32, c))
         })
         .collect();
-    let chunks: Vec<(u32, Vec<u8>)> = jobs
-        .par_iter()
-        .map(|(i, c)| bincode::serde::encode_to_vec(c, bincode_config()).map(|b| (*i, b)))
-        .collect::<Result<_, _>>()
-        .map_err(enc)?;
-    let mut first = Vec::with_capacity(8 + head.len() + 4 + chunks.len() * 12);
-    first.extend_from_slice(&(head.len() as u64).to_le_bytes());
-    first.extend_from_slice(&head);
-    first.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
-    for (layer, bytes) in &chunks {
-        first.extend_from_slice(&layer.to_le_bytes());
-        first.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    let first_part = |table: &[(u32, u64)]| {
+        let mut first = Vec::with_capacity(8 + head.len() + 4 + jobs.len() * 12);
+        first.extend_from_slice(&(head.len() as u64).to_le_bytes());
+        first.extend_from_slice(&head);
+        first.extend_from_slice(&(jobs.len() as u32).to_le_bytes());
+        for (layer, len) in table {
+            first.extend_from_slice(&layer.to_le_bytes());
+            first.extend_from_slice(&len.to_le_bytes());
+        }
+        first
+    };
+    let start = w.stream_position()?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut *w);
+    out.write_all(&[0; HEADER_LEN])?;
+    let placeholder = first_part(&vec![(0, 0); jobs.len()]);
+    out.write_all(&placeholder)?;
+
+    let mut table = Vec::with_capacity(jobs.len());
+    let mut chunks_crc = crc32fast::Hasher::new();
+    let mut chunks_len = 0u64;
+    let mut write = |encoded: Vec<(u32, Vec<u8>)>| -> std::io::Result<()> {
+        for (layer, bytes) in encoded {
+            chunks_crc.update(&bytes);
+            chunks_len += bytes.len() as u64;
+            table.push((layer, bytes.len() as u64));
+            out.write_all(&bytes)?;
+        }
+        Ok(())
+    };
+    let encode = |window: &[(u32, &[crate::Feature])]| {
+        window
+            .par_iter()
+            .map(|(i, c)| bincode::serde::encode_to_vec(c, bincode_config()).map(|b| (*i, b)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(enc)
+    };
+    let mut pending: Vec<(u32, Vec<u8>)> = Vec::new();
+    for window in jobs.chunks(chunks_in_flight()) {
+        let (written, encoded) =
+            rayon::join(|| write(std::mem::take(&mut pending)), || encode(window));
+        written?;
+        pending = encoded?;
     }
-    let mut parts = Vec::with_capacity(1 + chunks.len());
-    parts.push(first);
-    parts.extend(chunks.into_iter().map(|(_, b)| b));
-    Ok(Payload { parts })
+    write(pending)?;
+    out.flush()?;
+    drop(out);
+
+    let first = first_part(&table);
+    debug_assert_eq!(first.len(), placeholder.len());
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&first);
+    crc.combine(&chunks_crc);
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&(first.len() as u64 + chunks_len).to_le_bytes());
+    header.extend_from_slice(&crc.finalize().to_le_bytes());
+    let end = w.stream_position()?;
+    w.seek(std::io::SeekFrom::Start(start))?;
+    w.write_all(&header)?;
+    w.write_all(&first)?;
+    w.seek(std::io::SeekFrom::Start(end))?;
+    Ok(())
 }
 
 /// A little-endian reader over the payload that reports truncation instead of panicking.
@@ -505,16 +552,41 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn streamed_chunks_give_the_same_file_for_any_window() {
+        // Several windows of chunks (two per thread at a time): the header's length and checksum, filled in last,
+        // describe the whole payload, and the bytes do not depend on the thread count.
+        let s = crate::generate::city(3 * FEATURES_PER_CHUNK, 4);
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| scene_bytes(&s))
+        };
+        let one = on(1);
+        assert!(one.len() > HEADER_LEN);
+        let len = u64::from_le_bytes(one[12..20].try_into().expect("8 bytes"));
+        assert_eq!(len, (one.len() - HEADER_LEN) as u64);
+        let crc = u32::from_le_bytes(one[20..24].try_into().expect("4 bytes"));
+        assert_eq!(crc, crc32fast::hash(&one[HEADER_LEN..]));
+        assert!(one == on(3), "the file depends on the thread count");
+        let back = decode(&one, Path::new("mem.twin")).expect("decodes");
+        assert_eq!(back.feature_count(), s.feature_count());
+    }
+
     /// Saves `scene` without any checks, as a file written by something else could be.
     fn save_unchecked(scene: &Scene, path: &Path) {
-        let payload = encode(scene).expect("encode").concat();
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        bytes.extend_from_slice(&payload);
-        std::fs::write(path, bytes).expect("write");
+        std::fs::write(path, scene_bytes(scene)).expect("write");
+    }
+
+    /// The bytes of a scene file, written to memory.
+    fn scene_bytes(scene: &Scene) -> Vec<u8> {
+        let mut c = std::io::Cursor::new(Vec::new());
+        if write_scene(scene, &mut c).is_err() {
+            panic!("the scene does not encode");
+        }
+        c.into_inner()
     }
 
     fn refused_because(scene: &Scene, why: &str) {
