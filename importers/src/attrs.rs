@@ -66,15 +66,19 @@ pub trait AttrLookup {
     fn get_attr(&self, key: &str) -> Option<&Value>;
 }
 
-impl AttrLookup for [(String, Value)] {
+impl<K: AsRef<str>> AttrLookup for [(K, Value)] {
     fn get_attr(&self, key: &str) -> Option<&Value> {
         self.iter()
-            .find(|(k, v)| k.eq_ignore_ascii_case(key) && *v != Value::Null)
+            .find(|(k, v)| k.as_ref().eq_ignore_ascii_case(key) && *v != Value::Null)
             .map(|(_, v)| v)
     }
 }
 
-fn first<'a>(a: &'a [(String, Value)], over: Option<&str>, keys: &[&str]) -> Option<&'a Value> {
+fn first<'a, K: AsRef<str>>(
+    a: &'a [(K, Value)],
+    over: Option<&str>,
+    keys: &[&str],
+) -> Option<&'a Value> {
     match over {
         Some(k) => a.get_attr(k),
         None => keys.iter().find_map(|k| a.get_attr(k)),
@@ -93,7 +97,7 @@ pub fn length_m(v: &Value) -> Option<f64> {
 
 /// Building properties from attributes: height from a height attribute, else levels × storey height, else the
 /// default height.
-pub fn building_from_attrs(a: &[(String, Value)], opts: &ImportOptions) -> Building {
+pub fn building_from_attrs<K: AsRef<str>>(a: &[(K, Value)], opts: &ImportOptions) -> Building {
     let levels = first(a, opts.levels_attr.as_deref(), LEVELS_KEYS)
         .and_then(Value::as_f64)
         .filter(|l| *l >= 0.0 && *l < 500.0);

@@ -9,12 +9,14 @@ use geo_types::Coord;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::fmt;
 
-/// A feature: its geometry (none for `"geometry": null`), its properties in file order, its `id`.
-pub(crate) struct FeatureDe {
+/// A feature: its geometry (none for `"geometry": null`), its properties in file order (names borrowed from
+/// the text where they hold no escapes), its `id`.
+pub(crate) struct FeatureDe<'a> {
     pub geometry: Option<GeometryDe>,
-    pub properties: Vec<(String, Value)>,
+    pub properties: Vec<(Cow<'a, str>, Value)>,
     pub id: Option<Value>,
 }
 
@@ -190,25 +192,47 @@ impl<'de> de::DeserializeSeed<'de> for CoordSeed<'_> {
     }
 }
 
-/// Properties in file order (`null` for none).
-struct Props(Vec<(String, Value)>);
+/// A member name, borrowed from the text when it can be.
+struct Name<'a>(Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Props {
+impl<'de> Deserialize<'de> for Name<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Props;
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Properties in file order (`null` for none).
+struct Props<'a>(Vec<(Cow<'a, str>, Value)>);
+
+impl<'de> Deserialize<'de> for Props<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Props<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of properties or null")
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Props, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Props<'de>, E> {
                 Ok(Props(Vec::new()))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Props, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Props<'de>, A::Error> {
                 let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(k) = map.next_key::<String>()? {
+                while let Some(k) = map.next_key::<Name<'de>>()? {
                     let v: serde_json::Value = map.next_value()?;
-                    out.push((k, value_of(v)));
+                    out.push((k.0, value_of(v)));
                 }
                 Ok(Props(out))
             }
@@ -217,15 +241,15 @@ impl<'de> Deserialize<'de> for Props {
     }
 }
 
-impl<'de> Deserialize<'de> for FeatureDe {
+impl<'de> Deserialize<'de> for FeatureDe<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = FeatureDe;
+            type Value = FeatureDe<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a GeoJSON feature")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FeatureDe, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FeatureDe<'de>, A::Error> {
                 let mut f = FeatureDe {
                     geometry: None,
                     properties: Vec::new(),

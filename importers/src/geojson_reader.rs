@@ -6,13 +6,15 @@
 
 use crate::classify::{layer_kind, network_kind, GeometryFamily};
 use crate::geojson_de::{FeatureDe, GeometryDe};
+use crate::geojson_stream::{walk, Batch, Msg, WalkError};
+use crate::layer_builder::Ready;
 use crate::{default_layer_name, ImportError, ImportOptions, LayerBuilder};
 use citytwin_engine::geometry::{clean_geometry, polygon_from_rings, Cleaned, SkipReason};
 use citytwin_engine::{Layer, LayerKind, LayerSource, Value};
 use geo_types::{Coord, Geometry};
 use indicatif::ProgressBar;
-use serde_json::value::RawValue;
-use std::io::{BufReader, Read};
+use std::borrow::Cow;
+use std::io::Read;
 use std::path::Path;
 
 /// How many features to look at before deciding the layer kind.
@@ -84,24 +86,20 @@ pub fn import(
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     progress.set_length(size);
-    let reader = BufReader::with_capacity(1 << 20, progress.wrap_read(file));
-    import_from(reader, path, opts)
+    import_from(progress.wrap_read(file), path, opts)
 }
 
-/// Features parsed and converted in parallel per batch; the batch is the unit of parallel work.
-const BATCH: usize = 8192;
-
-/// A feature made ready off the main thread: its geometry validated, its attributes converted.
-enum Prepared {
-    Add(Cleaned, Vec<(String, Value)>),
+/// A feature with its geometry validated, or why it is skipped.
+enum Prepared<'a> {
+    Add(Cleaned, Vec<(Cow<'a, str>, Value)>),
     Skip(&'static str),
 }
 
 /// Converts one feature (in parallel with others): attributes, geometry, validation.
-fn prepare(f: FeatureDe) -> Prepared {
+fn prepare(f: FeatureDe<'_>) -> Prepared<'_> {
     let mut attrs = f.properties;
     if let Some(id) = f.id {
-        attrs.push(("geojson_id".into(), id));
+        attrs.push((Cow::Borrowed("geojson_id"), id));
     }
     // Polygon rings are kept raw, so an unclosed ring is seen (and counted) before it is closed.
     let polygons = match f.geometry {
@@ -159,11 +157,9 @@ fn prepare(f: FeatureDe) -> Prepared {
     }
 }
 
-/// One feature read: its geometry family and property names (to decide the layer kind), and itself, prepared.
-struct Read1 {
-    family: GeometryFamily,
-    keys: Vec<String>,
-    prepared: Prepared,
+/// One feature's text parsed (borrowing its property names).
+fn parse_feature(text: &[u8]) -> Result<FeatureDe<'_>, String> {
+    serde_json::from_slice(text).map_err(|e| e.to_string())
 }
 
 /// The layer being built: created once the first batch has shown what the features are.
@@ -173,8 +169,6 @@ struct Sink<'a> {
     name: String,
     crs: String,
     builder: Option<LayerBuilder>,
-    /// Features handed on so far (for error positions).
-    seen: usize,
 }
 
 impl Sink<'_> {
@@ -186,193 +180,81 @@ impl Sink<'_> {
         }
     }
 
-    /// Parses and prepares a batch of raw features on all cores, then adds them in order.
-    fn batch(&mut self, raw: &[Box<RawValue>]) -> Result<(), ImportError> {
+    /// Parses and prepares a batch of features on all cores, then adds them in order.
+    fn batch(&mut self, raw: &Batch) -> Result<(), ImportError> {
         use rayon::prelude::*;
-        let parsed: Vec<Result<Read1, String>> = raw
-            .par_iter()
-            .map(|r| {
-                let f: FeatureDe = serde_json::from_str(r.get()).map_err(|e| e.to_string())?;
-                // Only the first batch decides the layer kind.
-                let (fam, keys) = if self.builder.is_none() {
-                    let keys = f.properties.iter().map(|(k, _)| k.clone()).collect();
-                    (family(f.geometry.as_ref()), keys)
-                } else {
-                    (GeometryFamily::Unknown, Vec::new())
-                };
-                Ok(Read1 {
-                    family: fam,
-                    keys,
-                    prepared: prepare(f),
-                })
-            })
-            .collect();
-        if self.builder.is_none() {
-            let mut keys: Vec<String> = parsed
-                .iter()
-                .take(SNIFF)
-                .flat_map(|p| p.iter().flat_map(|r| r.keys.iter().cloned()))
-                .collect();
-            keys.sort();
-            keys.dedup();
-            let fam = parsed
-                .iter()
-                .take(SNIFF)
-                .filter_map(|p| p.as_ref().ok().map(|r| r.family))
-                .find(|f| *f != GeometryFamily::Unknown)
-                .unwrap_or(GeometryFamily::Unknown);
-            let kind = self
-                .opts
-                .kind
-                .unwrap_or_else(|| layer_kind(&self.name, &keys, fam));
-            let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line)
-                .then(|| network_kind(&self.name, &keys));
-            self.builder = Some(LayerBuilder::new(
-                self.name.clone(),
-                kind,
-                self.source(),
-                net,
-                self.opts,
-            ));
-        }
+        let texts: Vec<&[u8]> = raw.features().collect();
+        let ready = |b: &LayerBuilder, f: FeatureDe<'_>| match prepare(f) {
+            Prepared::Add(c, attrs) => b.prepare(c, attrs, None),
+            Prepared::Skip(reason) => Ready::skip(reason),
+        };
+        let made: Vec<Result<Ready, String>> = match &self.builder {
+            Some(b) => texts
+                .par_iter()
+                .map(|t| parse_feature(t).map(|f| ready(b, f)))
+                .collect(),
+            // The first batch decides the layer kind: parsed, looked at, then made ready.
+            None => {
+                let parsed: Vec<_> = texts.par_iter().map(|t| parse_feature(t)).collect();
+                let b = self.start(&parsed);
+                parsed
+                    .into_par_iter()
+                    .map(|p| p.map(|f| ready(b, f)))
+                    .collect()
+            }
+        };
         let Some(b) = self.builder.as_mut() else {
             return Ok(());
         };
-        for (i, p) in parsed.into_iter().enumerate() {
+        for (i, r) in made.into_iter().enumerate() {
             b.count_source_object();
-            match p {
-                Ok(Read1 {
-                    prepared: Prepared::Add(c, attrs),
-                    ..
-                }) => b.add_clean(c, attrs),
-                Ok(Read1 {
-                    prepared: Prepared::Skip(reason),
-                    ..
-                }) => b.skip(reason),
+            match r {
+                Ok(r) => b.add_ready(r),
                 // Well-formed JSON that is no GeoJSON feature: skipped and counted, like a bad geometry.
                 Err(e) => {
-                    tracing::debug!(feature = self.seen + i + 1, "not a GeoJSON feature: {e}");
+                    tracing::debug!(feature = raw.first + i + 1, "not a GeoJSON feature: {e}");
                     b.skip("not a valid GeoJSON feature");
                 }
             }
         }
-        self.seen += raw.len();
         Ok(())
+    }
+
+    /// Creates the layer builder, of the kind the first features show.
+    fn start(&mut self, first: &[Result<FeatureDe<'_>, String>]) -> &LayerBuilder {
+        let sniffed = || first.iter().take(SNIFF).filter_map(|p| p.as_ref().ok());
+        let mut keys: Vec<String> = sniffed()
+            .flat_map(|f| f.properties.iter().map(|(k, _)| k.to_string()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let fam = sniffed()
+            .map(|f| family(f.geometry.as_ref()))
+            .find(|f| *f != GeometryFamily::Unknown)
+            .unwrap_or(GeometryFamily::Unknown);
+        let kind = self
+            .opts
+            .kind
+            .unwrap_or_else(|| layer_kind(&self.name, &keys, fam));
+        let net = (kind == LayerKind::Infrastructure && fam == GeometryFamily::Line)
+            .then(|| network_kind(&self.name, &keys));
+        self.builder.insert(LayerBuilder::new(
+            self.name.clone(),
+            kind,
+            self.source(),
+            net,
+            self.opts,
+        ))
     }
 
     fn finish(mut self) -> Layer {
         if self.builder.is_none() {
             // No features at all: an empty layer, which the caller reports.
-            let _ = self.batch(&[]);
+            let _ = self.batch(&Batch::default());
         }
         match self.builder {
             Some(b) => b.finish(),
             None => Layer::new(self.name.clone(), LayerKind::Framework, self.source()),
-        }
-    }
-}
-
-/// What the top-level object held besides its features.
-#[derive(Default)]
-struct Top {
-    kind: Option<String>,
-    /// Members of a lone Feature or Geometry (small: kept whole).
-    members: serde_json::Map<String, serde_json::Value>,
-    had_features: bool,
-}
-
-/// What the reading thread hands to the building one, in file order.
-enum Msg {
-    /// A legacy `crs` member (it must be applied before the features that follow it).
-    Crs(serde_json::Value),
-    /// Raw feature texts.
-    Batch(Vec<Box<RawValue>>),
-}
-
-/// Streams the top-level object: members in any order, `features` sent on in batches as they are read. A send
-/// fails only when the receiving side stopped on an error of its own.
-struct TopSeed<'s> {
-    tx: &'s std::sync::mpsc::SyncSender<Msg>,
-    sent: &'s mut usize,
-}
-
-fn stopped<E: serde::de::Error>() -> E {
-    E::custom("stopped")
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Top;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for TopSeed<'_> {
-    type Value = Top;
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a GeoJSON object")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
-        let mut top = Top::default();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "features" => {
-                    top.had_features = true;
-                    map.next_value_seed(FeaturesSeed {
-                        tx: self.tx,
-                        sent: &mut *self.sent,
-                    })?;
-                }
-                "type" => top.kind = Some(map.next_value()?),
-                "crs" => {
-                    let v: serde_json::Value = map.next_value()?;
-                    self.tx
-                        .send(Msg::Crs(v))
-                        .map_err(|_| stopped::<A::Error>())?;
-                }
-                _ => {
-                    let v: serde_json::Value = map.next_value()?;
-                    top.members.insert(key, v);
-                }
-            }
-        }
-        Ok(top)
-    }
-}
-
-struct FeaturesSeed<'s> {
-    tx: &'s std::sync::mpsc::SyncSender<Msg>,
-    sent: &'s mut usize,
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for FeaturesSeed<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for FeaturesSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of features")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut batch: Vec<Box<RawValue>> = Vec::with_capacity(BATCH);
-        loop {
-            let next = seq.next_element::<Box<RawValue>>()?;
-            let done = next.is_none();
-            batch.extend(next);
-            if batch.len() == BATCH || (done && !batch.is_empty()) {
-                *self.sent += batch.len();
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                self.tx
-                    .send(Msg::Batch(full))
-                    .map_err(|_| stopped::<A::Error>())?;
-            }
-            if done {
-                return Ok(());
-            }
         }
     }
 }
@@ -394,34 +276,28 @@ fn import_from(
         name,
         crs: opts.src_crs.clone().unwrap_or_else(|| "EPSG:4326".into()),
         builder: None,
-        seen: 0,
     };
     let corrupt = |detail: String| ImportError::Corrupt {
         path: path.to_owned(),
         format: "GeoJSON".into(),
         detail,
     };
-    // Two batches in flight: the reader stays one batch ahead of the builder, memory stays bounded.
+    // One batch in the channel, one being filled, one being parsed: memory stays at a few buffers; used buffers
+    // go back to the walker.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(1);
+    let (spare_tx, spare) = std::sync::mpsc::channel::<Vec<u8>>();
     let (walked, failure) = std::thread::scope(|scope| {
-        let walker = scope.spawn(move || {
-            let mut sent = 0;
-            let mut de = serde_json::Deserializer::from_reader(reader);
-            let top = serde::de::DeserializeSeed::deserialize(
-                TopSeed {
-                    tx: &tx,
-                    sent: &mut sent,
-                },
-                &mut de,
-            );
-            let end = top.is_ok().then(|| de.end());
-            (top, end, sent)
-        });
+        let walker = scope.spawn(move || walk(reader, &tx, &spare));
         let mut failure = None;
         while let Ok(m) = rx.recv() {
             let r = match m {
                 Msg::Crs(v) => legacy_crs(&v, path, opts, &mut sink),
-                Msg::Batch(b) => sink.batch(&b),
+                Msg::Batch(b) => {
+                    let r = sink.batch(&b);
+                    // The walker may be gone already; the buffer is then simply dropped.
+                    let _ = spare_tx.send(b.buf);
+                    r
+                }
             };
             if let Err(e) = r {
                 failure = Some(e);
@@ -435,23 +311,23 @@ fn import_from(
     if let Some(e) = failure {
         return Err(e);
     }
-    let (top, end, sent) = walked.map_err(|_| corrupt("the reading thread failed".into()))?;
-    let top = top.map_err(|e| corrupt(format!("{e} (after {sent} features)")))?;
-    if let Some(Err(e)) = end {
-        return Err(corrupt(format!(
-            "data after the end of the GeoJSON document at line {}, column {}",
-            e.line(),
-            e.column()
-        )));
-    }
+    let top = match walked.map_err(|_| corrupt("the reading thread failed".into()))? {
+        Ok(top) => top,
+        Err(WalkError::Io(source)) => {
+            return Err(ImportError::Io {
+                path: path.to_owned(),
+                source,
+            })
+        }
+        Err(WalkError::Syntax(detail)) => return Err(corrupt(detail)),
+        Err(WalkError::Stopped) => return Err(corrupt("reading stopped".into())),
+    };
     match top.kind.as_deref() {
         Some("FeatureCollection") => {}
         Some("Feature") if !top.had_features => {
             let mut m = top.members;
             m.insert("type".into(), "Feature".into());
-            let raw = RawValue::from_string(serde_json::Value::Object(m).to_string())
-                .map_err(|e| corrupt(e.to_string()))?;
-            sink.batch(&[raw])?;
+            sink.batch(&Batch::one(serde_json::Value::Object(m).to_string()))?;
         }
         Some(
             t @ ("Point" | "MultiPoint" | "LineString" | "MultiLineString" | "Polygon"
@@ -460,9 +336,7 @@ fn import_from(
             let mut m = top.members;
             m.insert("type".into(), t.into());
             let feature = serde_json::json!({"type": "Feature", "properties": {}, "geometry": m});
-            let raw =
-                RawValue::from_string(feature.to_string()).map_err(|e| corrupt(e.to_string()))?;
-            sink.batch(&[raw])?;
+            sink.batch(&Batch::one(feature.to_string()))?;
         }
         Some(t) => {
             return Err(corrupt(format!(

@@ -7,7 +7,7 @@ use crate::ImportOptions;
 use citytwin_engine::crs::{describe, CrsKind};
 use citytwin_engine::geometry::{clean_geometry, Cleaned, SkipReason};
 use citytwin_engine::{
-    Building, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value,
+    Attributes, Building, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value,
 };
 use geo_types::{Geometry, LineString};
 
@@ -15,6 +15,39 @@ use geo_types::{Geometry, LineString};
 const SNAP_PROJECTED: f64 = 0.01;
 /// The same for geographic coordinates (degrees), about a centimetre.
 const SNAP_GEOGRAPHIC: f64 = 1e-7;
+
+/// A feature made ready to add ([`LayerBuilder::prepare`]).
+#[derive(Debug)]
+pub struct Ready(Prepared);
+
+impl Ready {
+    /// A feature to skip, for `reason`.
+    pub fn skip(reason: &'static str) -> Self {
+        Ready(Prepared::Skip(reason))
+    }
+}
+
+#[derive(Debug)]
+enum Prepared {
+    /// Skipped, for this reason.
+    Skip(&'static str),
+    /// Every key known to the layer: added as it is.
+    Keyed {
+        cleaned: Cleaned,
+        attrs: Attributes,
+        building: Option<Building>,
+    },
+    /// New keys, or a network line: keys interned and edges made when added.
+    Named {
+        cleaned: Cleaned,
+        attrs: Vec<(String, Value)>,
+        building: Option<Building>,
+    },
+}
+
+fn owned<K: AsRef<str>>((k, v): (K, Value)) -> (String, Value) {
+    (k.as_ref().to_owned(), v)
+}
 
 /// Accumulates the features of one layer.
 #[derive(Debug)]
@@ -82,20 +115,106 @@ impl LayerBuilder {
         attrs: Vec<(String, Value)>,
         known: Option<Building>,
     ) {
-        let Cleaned { geometry, repairs } = cleaned;
-        let polygonal = matches!(geometry, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
+        let ready = self.prepare(cleaned, attrs, known);
+        self.add_ready(ready);
+    }
+
+    /// Makes a validated feature ready to add, reading the builder only, so that importers do it on several
+    /// threads: building properties derived, attribute keys the layer knows resolved, sorted. What is left for
+    /// [`LayerBuilder::add_ready`] (in source order, on one thread) is new keys and network edges.
+    pub fn prepare<K: AsRef<str>>(
+        &self,
+        cleaned: Cleaned,
+        attrs: Vec<(K, Value)>,
+        known: Option<Building>,
+    ) -> Ready {
+        let polygonal = matches!(
+            cleaned.geometry,
+            Geometry::Polygon(_) | Geometry::MultiPolygon(_)
+        );
         if self.layer.kind == LayerKind::Buildings && !polygonal {
-            self.skip(SkipReason::WrongType.as_str());
-            return;
-        }
-        for r in repairs {
-            self.layer.report.repair(r);
+            return Ready(Prepared::Skip(SkipReason::WrongType.as_str()));
         }
         let building = match known {
             Some(b) => Some(b),
             None => (self.layer.kind == LayerKind::Buildings)
                 .then(|| building_from_attrs(&attrs, &self.opts)),
         };
+        let attrs = if self.network.is_some() {
+            Err(attrs.into_iter().map(owned).collect())
+        } else {
+            self.resolve_keys(attrs)
+        };
+        Ready(match attrs {
+            Ok(attrs) => Prepared::Keyed {
+                cleaned,
+                attrs,
+                building,
+            },
+            Err(attrs) => Prepared::Named {
+                cleaned,
+                attrs,
+                building,
+            },
+        })
+    }
+
+    /// The attributes keyed by the layer's key table, sorted; by name (in source order) when a key is new.
+    fn resolve_keys<K: AsRef<str>>(
+        &self,
+        attrs: Vec<(K, Value)>,
+    ) -> Result<Attributes, Vec<(String, Value)>> {
+        let mut keyed: Attributes = Vec::with_capacity(attrs.len());
+        let mut rest = attrs.into_iter();
+        while let Some((k, v)) = rest.next() {
+            match self.layer.keys.get(k.as_ref()) {
+                Some(i) => keyed.push((i, v)),
+                None => {
+                    let back = keyed
+                        .into_iter()
+                        .map(|(i, v)| (self.layer.keys.name(i).to_owned(), v));
+                    return Err(back.chain([owned((k, v))]).chain(rest.map(owned)).collect());
+                }
+            }
+        }
+        keyed.sort_by_key(|(k, _)| *k);
+        keyed.dedup_by_key(|(k, _)| *k);
+        Ok(keyed)
+    }
+
+    /// Adds a feature made ready by [`LayerBuilder::prepare`].
+    pub fn add_ready(&mut self, ready: Ready) {
+        match ready.0 {
+            Prepared::Skip(reason) => self.skip(reason),
+            Prepared::Keyed {
+                cleaned,
+                attrs,
+                building,
+            } => {
+                for r in cleaned.repairs {
+                    self.layer.report.repair(r);
+                }
+                self.layer
+                    .push_feature_keyed(cleaned.geometry, attrs, building);
+            }
+            Prepared::Named {
+                cleaned,
+                attrs,
+                building,
+            } => self.add_named(cleaned, attrs, building),
+        }
+    }
+
+    fn add_named(
+        &mut self,
+        cleaned: Cleaned,
+        attrs: Vec<(String, Value)>,
+        building: Option<Building>,
+    ) {
+        let Cleaned { geometry, repairs } = cleaned;
+        for r in repairs {
+            self.layer.report.repair(r);
+        }
         match (&mut self.network, geometry) {
             (Some(_), Geometry::MultiLineString(mls)) => {
                 for (i, ls) in mls.0.into_iter().enumerate() {

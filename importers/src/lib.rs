@@ -33,6 +33,7 @@ pub mod gdal_raster;
 pub mod gdal_vector;
 mod geojson_de;
 pub mod geojson_reader;
+mod geojson_stream;
 mod layer_builder;
 pub mod osm;
 pub mod pandapower;

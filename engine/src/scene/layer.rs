@@ -1,6 +1,6 @@
 //! A layer: features of one kind from one source, with its network or terrain, report and spatial index.
 
-use super::attributes::{KeyTable, Value};
+use super::attributes::{Attributes, KeyTable, Value};
 use super::feature::Feature;
 use super::network::Network;
 use super::terrain::Terrain;
@@ -189,17 +189,32 @@ impl Layer {
         attributes: impl IntoIterator<Item = (impl AsRef<str>, Value)>,
         building: Option<super::building::Building>,
     ) -> FeatureId {
-        let id = FeatureId(self.features.len() as u64);
         let mut attrs: Vec<_> = attributes
             .into_iter()
             .map(|(k, v)| (self.keys.intern(k.as_ref()), v))
             .collect();
         attrs.sort_by_key(|(k, _)| *k);
         attrs.dedup_by_key(|(k, _)| *k);
+        self.push_feature_keyed(geometry, attrs, building)
+    }
+
+    /// Adds a feature whose attribute keys are already interned in [`Layer::keys`], sorted and without
+    /// duplicates (as importers prepare them on several threads). Returns the draft id.
+    pub fn push_feature_keyed(
+        &mut self,
+        geometry: geo_types::Geometry<f64>,
+        attributes: Attributes,
+        building: Option<super::building::Building>,
+    ) -> FeatureId {
+        debug_assert!(attributes.windows(2).all(|w| w[0].0 < w[1].0));
+        debug_assert!(attributes
+            .iter()
+            .all(|(k, _)| (*k as usize) < self.keys.names().len()));
+        let id = FeatureId(self.features.len() as u64);
         self.features.push(Feature {
             id,
             geometry,
-            attributes: attrs,
+            attributes,
             building: building.map(Box::new),
         });
         id
