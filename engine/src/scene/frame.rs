@@ -260,8 +260,7 @@ pub(super) fn transform_layer(
     tf: &FrameTransform,
 ) -> Result<(), LayerTransformError> {
     use rayon::prelude::*;
-    let one = |tf: &FrameTransform, f: &mut crate::Feature| -> Result<(), CrsError> {
-        tf.geometry(&mut f.geometry)?;
+    let surfaces = |tf: &FrameTransform, f: &mut crate::Feature| -> Result<(), CrsError> {
         if let Some(s) = f.building.as_mut().and_then(|b| b.surfaces.as_mut()) {
             let mut pts: Vec<(f64, f64)> = s.vertices.iter().map(|v| (v[0], v[1])).collect();
             tf.apply(&mut pts)?;
@@ -269,6 +268,36 @@ pub(super) fn transform_layer(
                 v[0] = p.0;
                 v[1] = p.1;
             }
+        }
+        Ok(())
+    };
+    let one = |tf: &FrameTransform, f: &mut crate::Feature| -> Result<(), CrsError> {
+        tf.geometry(&mut f.geometry)?;
+        surfaces(tf, f)
+    };
+    // Features of a run go through PROJ in one call (a call per feature cost an allocation and PROJ's own
+    // overhead per feature); a run that fails is redone feature by feature to name the first failing one.
+    let run = |tf: &FrameTransform,
+               fs: &mut [crate::Feature],
+               pts: &mut Vec<(f64, f64)>|
+     -> Result<(), CrsError> {
+        use geo::{CoordsIter, MapCoordsInPlace};
+        pts.clear();
+        for f in fs.iter() {
+            pts.extend(f.geometry.coords_iter().map(|c| (c.x, c.y)));
+        }
+        if tf.apply(pts).is_err() {
+            return fs.iter_mut().try_for_each(|f| one(tf, f));
+        }
+        // `map_coords_in_place` visits coordinates in `coords_iter` order and wants a `Copy` closure.
+        let it = std::cell::RefCell::new(pts.iter().copied());
+        let it = &it;
+        for f in fs.iter_mut() {
+            f.geometry.map_coords_in_place(move |c| match it.borrow_mut().next() {
+                Some((x, y)) => Coord { x, y },
+                None => c,
+            });
+            surfaces(tf, f)?;
         }
         Ok(())
     };
@@ -285,7 +314,9 @@ pub(super) fn transform_layer(
         .par_chunks_mut(chunk)
         .map(|fs| {
             let tf = FrameTransform::fork(&from, &to, origin, to_local)?;
-            fs.iter_mut().try_for_each(|f| one(&tf, f))
+            let mut pts = Vec::new();
+            fs.chunks_mut(1024)
+                .try_for_each(|run_of| run(&tf, run_of, &mut pts))
         })
         .collect();
     results.into_iter().collect::<Result<(), CrsError>>()?;
