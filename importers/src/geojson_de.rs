@@ -284,7 +284,7 @@ impl<'de> Deserialize<'de> for FeatureDe<'de> {
 mod tests {
     use super::*;
 
-    fn parse(s: &str) -> FeatureDe {
+    fn parse(s: &str) -> FeatureDe<'_> {
         serde_json::from_str(s).expect("a feature")
     }
 

@@ -86,7 +86,7 @@ pub fn import(
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     progress.set_length(size);
-    import_from(progress.wrap_read(file), path, opts)
+    import_from(progress.wrap_read(file), path, opts, size)
 }
 
 /// A feature with its geometry validated, or why it is skipped.
@@ -169,6 +169,9 @@ struct Sink<'a> {
     name: String,
     crs: String,
     builder: Option<LayerBuilder>,
+    /// The file's size in bytes (0 when unknown), to reserve room for the features once the first batch
+    /// shows how long one is.
+    size: u64,
 }
 
 impl Sink<'_> {
@@ -196,7 +199,14 @@ impl Sink<'_> {
             // The first batch decides the layer kind: parsed, looked at, then made ready.
             None => {
                 let parsed: Vec<_> = texts.par_iter().map(|t| parse_feature(t)).collect();
+                let size = self.size;
                 let b = self.start(&parsed);
+                if let (Some(first), Some(last)) = (raw.ranges.first(), raw.ranges.last()) {
+                    // Room for every feature at once: growing the vector by doubling would copy it and hold
+                    // both copies at the end, when it is largest (reserved room untouched costs no memory).
+                    let per_feature = (last.end - first.start) as f64 / raw.ranges.len() as f64;
+                    b.reserve((size as f64 / per_feature * 1.05) as usize);
+                }
                 parsed
                     .into_par_iter()
                     .map(|p| p.map(|f| ready(b, f)))
@@ -221,7 +231,7 @@ impl Sink<'_> {
     }
 
     /// Creates the layer builder, of the kind the first features show.
-    fn start(&mut self, first: &[Result<FeatureDe<'_>, String>]) -> &LayerBuilder {
+    fn start(&mut self, first: &[Result<FeatureDe<'_>, String>]) -> &mut LayerBuilder {
         let sniffed = || first.iter().take(SNIFF).filter_map(|p| p.as_ref().ok());
         let mut keys: Vec<String> = sniffed()
             .flat_map(|f| f.properties.iter().map(|(k, _)| k.to_string()))
@@ -265,6 +275,7 @@ fn import_from(
     reader: impl Read + Send,
     path: &Path,
     opts: &ImportOptions,
+    size: u64,
 ) -> Result<Layer, ImportError> {
     let name = opts
         .layer_name
@@ -276,6 +287,7 @@ fn import_from(
         name,
         crs: opts.src_crs.clone().unwrap_or_else(|| "EPSG:4326".into()),
         builder: None,
+        size,
     };
     let corrupt = |detail: String| ImportError::Corrupt {
         path: path.to_owned(),
@@ -410,6 +422,7 @@ mod tests {
             FC.as_bytes(),
             Path::new("b.geojson"),
             &ImportOptions::default(),
+            0,
         )
         .expect("import");
         assert_eq!(l.kind, LayerKind::Buildings);
@@ -434,6 +447,7 @@ mod tests {
             cut.as_bytes(),
             Path::new("cut.geojson"),
             &ImportOptions::default(),
+            0,
         )
         .expect_err("truncated");
         assert!(matches!(e, ImportError::Corrupt { .. }), "{e}");
@@ -445,6 +459,7 @@ mod tests {
             text.as_bytes(),
             Path::new("t.geojson"),
             &ImportOptions::default(),
+            0,
         )
     }
 
@@ -508,6 +523,58 @@ mod tests {
     }
 
     #[test]
+    fn a_feature_longer_than_a_block_through_short_reads() {
+        // A pipe hands over 64 KiB at a time; one ring of 150,000 vertices (5.7 MB) is longer than the walker's
+        // block, and small features on both sides share buffers with it.
+        struct Pipe(Vec<u8>, usize);
+        impl Read for Pipe {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = (self.0.len() - self.1).min(out.len()).min(65_536);
+                out[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+                self.1 += n;
+                Ok(n)
+            }
+        }
+        let n = 150_000;
+        let ring: Vec<String> = (0..=n)
+            .map(|i| {
+                let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+                format!(
+                    "[{:.9},{:.9}]",
+                    26.9 + 0.01 * a.cos(),
+                    60.5 + 0.005 * a.sin()
+                )
+            })
+            .collect();
+        let small = r#"{"type":"Feature","properties":{"building":"yes"},"geometry":{"type":"Polygon","coordinates":[[[26.94,60.52],[26.941,60.52],[26.941,60.521],[26.94,60.52]]]}}"#;
+        let big = format!(
+            r#"{{"type":"Feature","properties":{{"building":"big"}},"geometry":{{"type":"Polygon","coordinates":[[{}]]}}}}"#,
+            ring.join(",")
+        );
+        let smalls = vec![small; 3000].join(",\n");
+        let text =
+            format!(r#"{{"type":"FeatureCollection","features":[{smalls},{big},{smalls}]}}"#);
+        assert!(big.len() > 4 << 20);
+        let l = import_from(
+            Pipe(text.into_bytes(), 0),
+            Path::new("pipe.geojson"),
+            &ImportOptions::default(),
+            0,
+        )
+        .expect("import");
+        assert_eq!(l.features.len(), 6001);
+        let big = &l.features[3000];
+        assert_eq!(
+            big.building.as_ref().and_then(|b| b.usage.as_deref()),
+            Some("big")
+        );
+        let Geometry::Polygon(p) = &big.geometry else {
+            panic!("a polygon")
+        };
+        assert_eq!(p.exterior().0.len(), n + 1);
+    }
+
+    #[test]
     fn lines_make_a_network() {
         let roads = r#"{"type":"FeatureCollection","features":[
           {"type":"Feature","properties":{"highway":"residential","oneway":"yes"},"geometry":{"type":"LineString","coordinates":[[0,0],[1,0]]}},
@@ -517,6 +584,7 @@ mod tests {
             roads.as_bytes(),
             Path::new("roads.geojson"),
             &ImportOptions::default(),
+            0,
         )
         .expect("import");
         assert_eq!(l.kind, LayerKind::Infrastructure);

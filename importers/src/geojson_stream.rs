@@ -35,7 +35,7 @@ impl Batch {
     pub fn one(text: String) -> Self {
         let buf = text.into_bytes();
         Batch {
-            ranges: vec![0..buf.len()],
+            ranges: std::iter::once(0..buf.len()).collect(),
             buf,
             first: 0,
         }

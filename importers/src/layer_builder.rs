@@ -78,6 +78,11 @@ impl LayerBuilder {
         }
     }
 
+    /// Reserves room for about `features` more features (a hint: nothing happens when it cannot be had).
+    pub fn reserve(&mut self, features: usize) {
+        let _ = self.layer.features.try_reserve(features);
+    }
+
     /// Counts one object read from the source, to be added or skipped.
     pub fn count_source_object(&mut self) {
         self.layer.report.source_objects += 1;

@@ -293,10 +293,11 @@ pub(super) fn transform_layer(
         let it = std::cell::RefCell::new(pts.iter().copied());
         let it = &it;
         for f in fs.iter_mut() {
-            f.geometry.map_coords_in_place(move |c| match it.borrow_mut().next() {
-                Some((x, y)) => Coord { x, y },
-                None => c,
-            });
+            f.geometry
+                .map_coords_in_place(move |c| match it.borrow_mut().next() {
+                    Some((x, y)) => Coord { x, y },
+                    None => c,
+                });
             surfaces(tf, f)?;
         }
         Ok(())
@@ -309,17 +310,22 @@ pub(super) fn transform_layer(
     );
     let (origin, to_local) = (tf.origin, tf.to_local);
     let chunk = (layer.features.len() / (4 * rayon::current_num_threads()).max(1)).max(4096);
-    let results: Vec<Result<(), CrsError>> = layer
-        .features
-        .par_chunks_mut(chunk)
-        .map(|fs| {
-            let tf = FrameTransform::fork(&from, &to, origin, to_local)?;
-            let mut pts = Vec::new();
-            fs.chunks_mut(1024)
-                .try_for_each(|run_of| run(&tf, run_of, &mut pts))
-        })
-        .collect();
-    results.into_iter().collect::<Result<(), CrsError>>()?;
+    let runs = |tf: &FrameTransform, fs: &mut [crate::Feature]| {
+        let mut pts = Vec::new();
+        fs.chunks_mut(1024)
+            .try_for_each(|run_of| run(tf, run_of, &mut pts))
+    };
+    if layer.features.len() <= chunk {
+        // One chunk: this transformation serves (building another costs PROJ milliseconds per layer).
+        runs(tf, &mut layer.features)?;
+    } else {
+        let results: Vec<Result<(), CrsError>> = layer
+            .features
+            .par_chunks_mut(chunk)
+            .map(|fs| runs(&FrameTransform::fork(&from, &to, origin, to_local)?, fs))
+            .collect();
+        results.into_iter().collect::<Result<(), CrsError>>()?;
+    }
     if let Some(net) = &mut layer.network {
         let mut pts: Vec<(f64, f64)> = net
             .nodes
