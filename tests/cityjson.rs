@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use citytwin_engine::{store, HeightSource, Value};
+use citytwin_engine::{store, HeightSource, ValueRef};
 use common::*;
 
 #[test]
@@ -33,7 +33,7 @@ fn delft_imports_160_buildings_with_heights_from_the_solids() {
         .filter(|f| {
             let b = f.building.as_ref().unwrap();
             l.attribute(f, "measuredHeight")
-                .and_then(Value::as_f64)
+                .and_then(ValueRef::as_f64)
                 .is_some_and(|m| (b.base_elevation + b.height - m).abs() < 1.0)
         })
         .count();

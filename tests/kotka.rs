@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use citytwin_engine::{spatial, store, HeightSource, LinkId, RoadClass, Value};
+use citytwin_engine::{spatial, store, HeightSource, LinkId, RoadClass, ValueRef};
 use common::*;
 use geo::{CoordsIter, Distance, Euclidean, Intersects};
 use std::collections::BTreeSet;
@@ -39,7 +39,7 @@ fn imports_all_buildings_and_the_road_graph() {
         .features
         .iter()
         .filter_map(|f| match roads.attribute(f, "osm_id") {
-            Some(Value::Int(i)) => Some(*i),
+            Some(ValueRef::Int(i)) => Some(i),
             _ => None,
         })
         .collect();
@@ -263,10 +263,10 @@ fn export_and_reimport_lands_within_a_centimetre() {
         let proj = proj::Proj::new_known_crs("EPSG:3067", "EPSG:32635", None).unwrap();
         let mut worst: f64 = 0.0;
         for fb in &bb.features {
-            let Some(Value::Int(id)) = bb.attribute(fb, "ct_id") else {
+            let Some(ValueRef::Int(id)) = bb.attribute(fb, "ct_id") else {
                 panic!("{ext}: ct_id kept")
             };
-            let fa = ab.feature(citytwin_engine::FeatureId(*id as u64)).unwrap();
+            let fa = ab.feature(citytwin_engine::FeatureId(id as u64)).unwrap();
             assert_eq!(
                 fa.geometry.coords_count(),
                 fb.geometry.coords_count(),
@@ -283,12 +283,12 @@ fn export_and_reimport_lands_within_a_centimetre() {
             }
             let (ha, hb) = (fa.building.as_ref().unwrap(), fb.building.as_ref().unwrap());
             assert_eq!(
-                bb.attribute(fb, "ct_hsrc").and_then(Value::as_str),
+                bb.attribute(fb, "ct_hsrc").and_then(ValueRef::as_str),
                 Some(ha.height_source.as_str())
             );
             assert!(
                 (bb.attribute(fb, "ct_height")
-                    .and_then(Value::as_f64)
+                    .and_then(ValueRef::as_f64)
                     .unwrap()
                     - ha.height)
                     .abs()

@@ -6,7 +6,7 @@
 //! `ct_id` (the scene feature id) and, for buildings, `ct_height`, `ct_hsrc`, `ct_minh`, `ct_base`.
 
 use citytwin_engine::crs::CrsError;
-use citytwin_engine::{Layer, SceneFrame, Value};
+use citytwin_engine::{Layer, SceneFrame, ValueRef};
 use gdal::spatial_ref::{AxisMappingStrategy, SpatialRef};
 use gdal::vector::{Feature, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType, ToGdal};
 use gdal::DriverManager;
@@ -79,14 +79,14 @@ enum FieldKind {
 fn field_kinds(layer: &Layer) -> Vec<Option<FieldKind>> {
     let mut kinds: Vec<Option<FieldKind>> = vec![None; layer.keys.names().len()];
     for f in &layer.features {
-        for (k, v) in &f.attributes {
+        for (k, v) in f.attributes.iter() {
             let new = match v {
-                Value::Null => continue,
-                Value::Bool(_) | Value::Int(_) => FieldKind::Int,
-                Value::Float(_) => FieldKind::Real,
-                Value::Text(_) => FieldKind::Text,
+                ValueRef::Null => continue,
+                ValueRef::Bool(_) | ValueRef::Int(_) => FieldKind::Int,
+                ValueRef::Float(_) => FieldKind::Real,
+                ValueRef::Text(_) => FieldKind::Text,
             };
-            let slot = &mut kinds[*k as usize];
+            let slot = &mut kinds[k as usize];
             *slot = Some(match (*slot, new) {
                 (None, n) => n,
                 (Some(a), b) if a == b => a,
@@ -285,15 +285,15 @@ fn write_features(
                 feat.set_field_double(4, b.base_elevation)
                     .map_err(gdal_err)?;
             }
-            for (k, v) in &f.attributes {
-                let (Some(slot), Some(kind)) = (attr_slot[*k as usize], kinds[*k as usize]) else {
+            for (k, v) in f.attributes.iter() {
+                let (Some(slot), Some(kind)) = (attr_slot[k as usize], kinds[k as usize]) else {
                     continue;
                 };
                 let r = match (kind, v) {
-                    (_, Value::Null) => feat.set_field_null(slot),
-                    (FieldKind::Int, Value::Int(i)) => feat.set_field_integer64(slot, *i),
-                    (FieldKind::Int, Value::Bool(b)) => {
-                        feat.set_field_integer64(slot, i64::from(*b))
+                    (_, ValueRef::Null) => feat.set_field_null(slot),
+                    (FieldKind::Int, ValueRef::Int(i)) => feat.set_field_integer64(slot, i),
+                    (FieldKind::Int, ValueRef::Bool(b)) => {
+                        feat.set_field_integer64(slot, i64::from(b))
                     }
                     (FieldKind::Real, v) => {
                         feat.set_field_double(slot, v.as_f64().unwrap_or(f64::NAN))

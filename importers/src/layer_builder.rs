@@ -7,7 +7,7 @@ use crate::ImportOptions;
 use citytwin_engine::crs::{describe, CrsKind};
 use citytwin_engine::geometry::{clean_geometry, Cleaned, SkipReason};
 use citytwin_engine::{
-    Attributes, Building, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value,
+    Attributes, Building, KeyIndex, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value,
 };
 use geo_types::{Geometry, LineString};
 
@@ -169,7 +169,7 @@ impl LayerBuilder {
         &self,
         attrs: Vec<(K, Value)>,
     ) -> Result<Attributes, Vec<(String, Value)>> {
-        let mut keyed: Attributes = Vec::with_capacity(attrs.len());
+        let mut keyed: Vec<(KeyIndex, Value)> = Vec::with_capacity(attrs.len());
         let mut rest = attrs.into_iter();
         while let Some((k, v)) = rest.next() {
             match self.layer.keys.get(k.as_ref()) {
@@ -182,9 +182,7 @@ impl LayerBuilder {
                 }
             }
         }
-        keyed.sort_by_key(|(k, _)| *k);
-        keyed.dedup_by_key(|(k, _)| *k);
-        Ok(keyed)
+        Ok(Attributes::new(keyed))
     }
 
     /// Adds a feature made ready by [`LayerBuilder::prepare`].

@@ -23,7 +23,7 @@ use crate::{ImportError, ImportOptions};
 use citytwin_engine::sim::TripSpec;
 use citytwin_engine::{
     EdgeId, EdgeProps, Layer, LayerKind, LayerSource, LinkId, Modes, NetworkBuilder, NetworkKind,
-    NodeKind, RoadClass, RoadProps, Turn, Value,
+    NodeKind, RoadClass, RoadProps, Turn, Value, ValueRef,
 };
 use geo_types::{Coord, Geometry, LineString};
 use indicatif::ProgressBar;
@@ -425,8 +425,8 @@ impl<'a> EdgeRefs<'a> {
             for e in &net.edges {
                 by_feature.insert(e.feature.0, e.id);
                 if let Some(f) = layer.feature(e.feature) {
-                    if let Some(Value::Text(s)) = layer.attribute(f, "sumo_id") {
-                        by_sumo.insert(s.as_str(), LinkId::new(e.id, false));
+                    if let Some(ValueRef::Text(s)) = layer.attribute(f, "sumo_id") {
+                        by_sumo.insert(s, LinkId::new(e.id, false));
                     }
                 }
             }

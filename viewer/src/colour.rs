@@ -10,7 +10,7 @@
 use crate::mesh::SceneMesh;
 use crate::run::{Quantity, RunView};
 use citytwin_engine::time::SimTime;
-use citytwin_engine::{Layer, LayerKind, NetworkKind, Scene, Value};
+use citytwin_engine::{Layer, LayerKind, NetworkKind, Scene, Value, ValueRef};
 use std::collections::BTreeMap;
 
 /// What decides a feature's colour.
@@ -301,9 +301,9 @@ pub fn compute(
             for s in (1..mesh.slot_count()).filter(|&s| shown(s)) {
                 let (l, f) = feature(s);
                 match l.attribute(f, name) {
-                    Some(Value::Int(i)) => nums.push((s, *i as f64)),
-                    Some(Value::Float(x)) if x.is_finite() => nums.push((s, *x)),
-                    Some(Value::Null) | None => {}
+                    Some(ValueRef::Int(i)) => nums.push((s, i as f64)),
+                    Some(ValueRef::Float(x)) if x.is_finite() => nums.push((s, x)),
+                    Some(ValueRef::Null) | None => {}
                     Some(v) => texts.push((s, v.to_string())),
                 }
             }

@@ -54,9 +54,7 @@ fn check_geometry(g: &Geometry<f64>) -> Result<(), String> {
 fn check_feature(layer: &Layer, f: &Feature) -> Result<(), String> {
     check_geometry(&f.geometry)?;
     let keys = layer.keys.names().len();
-    if f.attributes.iter().any(|(k, _)| *k as usize >= keys) {
-        return Err("an attribute names a key the layer does not have".into());
-    }
+    f.attributes.check(keys)?;
     if let Some(b) = &f.building {
         if !(b.height.is_finite()
             && b.height >= 0.0

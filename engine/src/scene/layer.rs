@@ -1,6 +1,6 @@
 //! A layer: features of one kind from one source, with its network or terrain, report and spatial index.
 
-use super::attributes::{Attributes, KeyTable, Value};
+use super::attributes::{Attributes, KeyTable, Value, ValueRef};
 use super::feature::Feature;
 use super::network::Network;
 use super::terrain::Terrain;
@@ -161,21 +161,16 @@ impl Layer {
     }
 
     /// The value of attribute `key` on `feature`.
-    pub fn attribute<'a>(&self, feature: &'a Feature, key: &str) -> Option<&'a Value> {
-        let k = self.keys.get(key)?;
-        feature
-            .attributes
-            .binary_search_by_key(&k, |(i, _)| *i)
-            .ok()
-            .map(|i| &feature.attributes[i].1)
+    pub fn attribute<'a>(&self, feature: &'a Feature, key: &str) -> Option<ValueRef<'a>> {
+        feature.attributes.get(self.keys.get(key)?)
     }
 
     /// Attributes of `feature` as `(name, value)` pairs, sorted by name.
-    pub fn named_attributes<'a>(&'a self, feature: &'a Feature) -> Vec<(&'a str, &'a Value)> {
+    pub fn named_attributes<'a>(&'a self, feature: &'a Feature) -> Vec<(&'a str, ValueRef<'a>)> {
         let mut v: Vec<_> = feature
             .attributes
             .iter()
-            .map(|(k, val)| (self.keys.name(*k), val))
+            .map(|(k, val)| (self.keys.name(k), val))
             .collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v
@@ -189,27 +184,22 @@ impl Layer {
         attributes: impl IntoIterator<Item = (impl AsRef<str>, Value)>,
         building: Option<super::building::Building>,
     ) -> FeatureId {
-        let mut attrs: Vec<_> = attributes
+        let attrs: Vec<_> = attributes
             .into_iter()
             .map(|(k, v)| (self.keys.intern(k.as_ref()), v))
             .collect();
-        attrs.sort_by_key(|(k, _)| *k);
-        attrs.dedup_by_key(|(k, _)| *k);
-        self.push_feature_keyed(geometry, attrs, building)
+        self.push_feature_keyed(geometry, Attributes::new(attrs), building)
     }
 
-    /// Adds a feature whose attribute keys are already interned in [`Layer::keys`], sorted and without
-    /// duplicates (as importers prepare them on several threads). Returns the draft id.
+    /// Adds a feature whose attribute keys are already interned in [`Layer::keys`] (as importers prepare them
+    /// on several threads). Returns the draft id.
     pub fn push_feature_keyed(
         &mut self,
         geometry: geo_types::Geometry<f64>,
         attributes: Attributes,
         building: Option<super::building::Building>,
     ) -> FeatureId {
-        debug_assert!(attributes.windows(2).all(|w| w[0].0 < w[1].0));
-        debug_assert!(attributes
-            .iter()
-            .all(|(k, _)| (*k as usize) < self.keys.names().len()));
+        debug_assert!(attributes.check(self.keys.names().len()).is_ok());
         let id = FeatureId(self.features.len() as u64);
         self.features.push(Feature {
             id,

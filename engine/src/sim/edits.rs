@@ -6,7 +6,7 @@
 
 use super::scenario::{Scenario, ScenarioError, ScenarioSource, Selector};
 use crate::ids::{EdgeId, FeatureId};
-use crate::{Layer, LayerKind, Scene, Value};
+use crate::{Layer, LayerKind, Scene, ValueRef};
 use geo::Intersects;
 use geo_types::{Coord, LineString, Polygon};
 use std::collections::{BTreeSet, HashMap};
@@ -38,7 +38,7 @@ fn polygon_local(scene: &Scene, crs: &str, pts: &[[f64; 2]]) -> Result<Polygon<f
 fn text_matches(layer: &Layer, f: &crate::Feature, key: &str, want: &str) -> bool {
     layer
         .attribute(f, key)
-        .and_then(Value::as_str)
+        .and_then(ValueRef::as_str)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case(want.trim()))
 }
 
@@ -62,7 +62,7 @@ fn select<'a>(
                 l.features
                     .iter()
                     .filter(|f| {
-                        l.attribute(f, "osm_id").and_then(Value::as_f64) == Some(osm as f64)
+                        l.attribute(f, "osm_id").and_then(ValueRef::as_f64) == Some(osm as f64)
                     })
                     .map(|f| (*l, f.id)),
             );

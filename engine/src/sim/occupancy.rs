@@ -12,7 +12,7 @@ use super::{LinkInfo, Totals, TripRecords};
 use crate::ids::EdgeId;
 use crate::time::SimTime;
 use crate::timeseries::{cell_id, EntityKind, SeriesTable};
-use crate::{Layer, Value};
+use crate::{Layer, ValueRef};
 use std::collections::BTreeSet;
 
 /// Building occupancy and people on the move at each step instant.
@@ -236,7 +236,7 @@ pub fn link_series(
                 roads
                     .feature(*f)
                     .and_then(|x| roads.attribute(x, "sumo_id"))
-                    .and_then(Value::as_str)
+                    .and_then(ValueRef::as_str)
                     .map(str::to_owned)
             })
             .collect(),

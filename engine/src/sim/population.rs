@@ -19,7 +19,7 @@
 use super::rng::{self, Stream};
 use super::scenario::{ActivityTiming, PersonType, Scenario, UseCategory};
 use crate::ids::FeatureId;
-use crate::{spatial, LayerKind, Scene, Value};
+use crate::{spatial, LayerKind, Scene, ValueRef};
 use geo::{Area, Centroid};
 use geo_types::{Geometry, Point};
 use rand::Rng;
@@ -386,7 +386,7 @@ pub fn places(
                 let l = landuse?;
                 spatial::pick(l, centroid, 0.0).iter().find_map(|h| {
                     l.attribute(h.feature, "landuse")
-                        .and_then(Value::as_str)
+                        .and_then(ValueRef::as_str)
                         .and_then(category_of_landuse)
                 })
             })
@@ -498,7 +498,7 @@ pub fn place_residents(
         let mut any_attribute = false;
         // Places by position, for the polygon tests.
         for f in &layer.features {
-            let Some(count) = layer.attribute(f, &d.attribute).and_then(Value::as_f64) else {
+            let Some(count) = layer.attribute(f, &d.attribute).and_then(ValueRef::as_f64) else {
                 continue;
             };
             any_attribute = true;

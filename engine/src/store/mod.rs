@@ -521,7 +521,7 @@ mod tests {
         let f = &back.layers[0].features[0];
         assert_eq!(
             back.layers[0].attribute(f, "name"),
-            Some(&Value::Text("A".into()))
+            Some(crate::ValueRef::Text("A"))
         );
         // No stray temporary files.
         assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
@@ -619,8 +619,14 @@ mod tests {
         refused_because(&s, "non-finite");
 
         let mut s = small_scene();
-        s.layers[0].features[0].attributes.push((99, Value::Int(1)));
-        refused_because(&s, "key the layer does not have");
+        let mut pairs: Vec<(u32, Value)> = s.layers[0].features[0]
+            .attributes
+            .iter()
+            .map(|(k, v)| (k, v.to_value()))
+            .collect();
+        pairs.push((99, Value::Int(1)));
+        s.layers[0].features[0].attributes = crate::Attributes::new(pairs);
+        refused_because(&s, "key outside the key table");
 
         let mut s = small_scene();
         let f = s.layers[0].features[0].clone();

@@ -6,7 +6,7 @@ use crate::app::{recolor, Loaded, Tool};
 use crate::run::Quantity;
 use crate::ColorBy;
 use citytwin_engine::time::SimTime;
-use citytwin_engine::{Bookmark, FeatureId, Value};
+use citytwin_engine::{Bookmark, FeatureId, ValueRef};
 use geo::{Area, Polygon};
 use std::path::Path;
 
@@ -215,7 +215,7 @@ fn search(l: &mut Loaded, ui: &mut egui::Ui) {
         if !q.is_empty() {
             'outer: for layer in &l.scene.layers {
                 for f in &layer.features {
-                    if let Some(Value::Text(n)) = layer.attribute(f, "name") {
+                    if let Some(ValueRef::Text(n)) = layer.attribute(f, "name") {
                         if n.to_lowercase().contains(&q) {
                             l.search_results.push(f.id);
                             if l.search_results.len() >= 50 {

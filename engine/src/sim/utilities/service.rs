@@ -8,7 +8,7 @@ use super::water::{NodeKind, WaterNetwork};
 use crate::sim::population::Places;
 use crate::sim::scenario::UseCategory;
 use crate::time::SimTime;
-use crate::{Layer, Scene, Value};
+use crate::{Layer, Scene, ValueRef};
 use geo_types::Geometry;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
@@ -33,9 +33,9 @@ fn attribute(scene: &Scene, f: crate::FeatureId, key: &str) -> Option<String> {
     let (li, fi) = scene.locate(f)?;
     let layer = &scene.layers[li];
     match layer.attribute(&layer.features[fi], key)? {
-        Value::Text(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(x) if x.fract() == 0.0 => Some(format!("{x:.0}")),
+        ValueRef::Text(s) => Some(s.to_owned()),
+        ValueRef::Int(i) => Some(i.to_string()),
+        ValueRef::Float(x) if x.fract() == 0.0 => Some(format!("{x:.0}")),
         _ => None,
     }
 }
