@@ -122,7 +122,7 @@ pub fn building_from_attrs<K: AsRef<str>>(a: &[(K, Value)], opts: &ImportOptions
     let mut b = Building::with_height(h.max(min_height), src);
     b.min_height = min_height;
     b.levels = levels.map(|l| l as f32);
-    b.usage = first(a, opts.use_attr.as_deref(), USE_KEYS).map(|v| v.to_string());
+    b.usage = first(a, opts.use_attr.as_deref(), USE_KEYS).map(|v| v.to_string().into());
     b
 }
 

@@ -449,7 +449,7 @@ fn import_bytes(
         bld.usage = ["function", "usage", "class", "roofType"]
             .iter()
             .find_map(|k| obj.pointer(&format!("/attributes/{k}")))
-            .map(|v| json_to_value(v).to_string());
+            .map(|v| json_to_value(v).to_string().into());
         bld.surfaces = Some(Box::new(Surfaces {
             lod,
             vertices: local,

@@ -16,10 +16,10 @@ use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 /// Bytes read at a time (more when one value is longer).
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 2 << 20;
 /// At most this many features per batch (small features would otherwise make batches of hundreds of
 /// thousands).
-pub(crate) const MAX_BATCH: usize = 16_384;
+pub(crate) const MAX_BATCH: usize = 8_192;
 
 /// Features cut out of the file: `ranges` of `buf`, numbered from `first` (0-based) in file order.
 #[derive(Default)]

@@ -7,7 +7,8 @@ use crate::ImportOptions;
 use citytwin_engine::crs::{describe, CrsKind};
 use citytwin_engine::geometry::{clean_geometry, Cleaned, SkipReason};
 use citytwin_engine::{
-    Attributes, Building, KeyIndex, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind, Value,
+    Attributes, Building, KeyIndex, Layer, LayerKind, LayerSource, NetworkBuilder, NetworkKind,
+    Value,
 };
 use geo_types::{Geometry, LineString};
 

@@ -290,7 +290,7 @@ pub fn compute(
                         .1
                         .building
                         .as_ref()
-                        .map(|b| (s, b.usage.clone().unwrap_or_else(|| "unknown".into())))
+                        .map(|b| (s, b.usage.as_deref().unwrap_or("unknown").to_owned()))
                 })
                 .collect();
             (!v.is_empty()).then(|| categorical_scale(&v, &mut colors, "use".into()))

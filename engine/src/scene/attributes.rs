@@ -209,15 +209,19 @@ impl Attributes {
     /// Checks what a decoded scene file gave: every pair decodes, keys ascend and are below `keys`, nothing
     /// follows the last pair.
     pub(crate) fn check(&self, keys: usize) -> Result<(), &'static str> {
-        let (n, at) = bincode::serde::borrow_decode_from_slice::<u64, _>(&self.bytes, pair_config())
-            .map_err(|_| "attributes that do not decode")?;
-        let mut rest = self.bytes.get(at..).ok_or("attributes that do not decode")?;
+        let (n, at) =
+            bincode::serde::borrow_decode_from_slice::<u64, _>(&self.bytes, pair_config())
+                .map_err(|_| "attributes that do not decode")?;
+        let mut rest = self
+            .bytes
+            .get(at..)
+            .ok_or("attributes that do not decode")?;
         let mut last: Option<KeyIndex> = None;
         for _ in 0..n {
-            let ((k, _), used) = bincode::serde::borrow_decode_from_slice::<(KeyIndex, ValueRef<'_>), _>(
-                rest,
-                pair_config(),
-            )
+            let ((k, _), used) = bincode::serde::borrow_decode_from_slice::<
+                (KeyIndex, ValueRef<'_>),
+                _,
+            >(rest, pair_config())
             .map_err(|_| "attributes that do not decode")?;
             if k as usize >= keys {
                 return Err("an attribute key outside the key table");
@@ -412,7 +416,10 @@ mod tests {
         // The scene file format is unchanged: the same bytes as the vector of pairs it replaced.
         let cfg = bincode::config::standard();
         let as_vec = bincode::serde::encode_to_vec(&want, cfg).expect("encodes");
-        assert_eq!(bincode::serde::encode_to_vec(&a, cfg).expect("encodes"), as_vec);
+        assert_eq!(
+            bincode::serde::encode_to_vec(&a, cfg).expect("encodes"),
+            as_vec
+        );
         let (back, _): (Attributes, usize) =
             bincode::serde::decode_from_slice(&as_vec, cfg).expect("decodes");
         assert_eq!(back, a);
@@ -420,11 +427,9 @@ mod tests {
         assert!(Attributes::default().is_empty());
         assert_eq!(Attributes::default().iter().count(), 0);
         // Out of order in a file: decoded as written, refused by the check.
-        let swapped = bincode::serde::encode_to_vec(
-            vec![(2u32, Value::Int(1)), (1u32, Value::Int(2))],
-            cfg,
-        )
-        .expect("encodes");
+        let swapped =
+            bincode::serde::encode_to_vec(vec![(2u32, Value::Int(1)), (1u32, Value::Int(2))], cfg)
+                .expect("encodes");
         let (bad, _): (Attributes, usize) =
             bincode::serde::decode_from_slice(&swapped, cfg).expect("decodes");
         assert_eq!(bad.check(5), Err("attribute keys out of order"));

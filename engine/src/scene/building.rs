@@ -57,7 +57,7 @@ pub struct Building {
     /// Number of storeys above ground, when known.
     pub levels: Option<f32>,
     /// Use or class (OSM `building=*`, a `use` field...), when known.
-    pub usage: Option<String>,
+    pub usage: Option<Box<str>>,
     /// Best-LOD 3D surfaces, when the source had them.
     pub surfaces: Option<Box<Surfaces>>,
 }

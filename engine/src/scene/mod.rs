@@ -19,7 +19,9 @@ mod layer;
 mod network;
 mod terrain;
 
-pub use attributes::{parse_number_prefix, AttrIter, Attributes, KeyIndex, KeyTable, Value, ValueRef};
+pub use attributes::{
+    parse_number_prefix, AttrIter, Attributes, KeyIndex, KeyTable, Value, ValueRef,
+};
 pub use building::{Building, HeightSource, Surfaces};
 pub use feature::Feature;
 pub use frame::{FrameTransform, SceneFrame};

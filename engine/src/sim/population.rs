@@ -410,7 +410,7 @@ pub fn places(
                 };
                 let usage = match &cfg.use_attribute {
                     Some(a) => l.attribute(f, a).map(|v| v.to_string()),
-                    None => b.usage.clone(),
+                    None => b.usage.as_deref().map(str::to_owned),
                 };
                 let cat = categorize(usage.as_deref(), centroid);
                 Some((f.id, centroid, cat, area * storeys, false))
