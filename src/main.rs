@@ -11,7 +11,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 /// mimalloc: loading a city of a million buildings allocates millions of small vectors, and frees them on exit;
-/// it does both several times faster than the system allocator.
+/// it does both several times faster than the system allocator. Built without transparent huge pages (the
+/// workspace's `no_thp` feature: faster and smaller here, see Cargo.toml).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
