@@ -19,17 +19,17 @@ const SNAP_GEOGRAPHIC: f64 = 1e-7;
 
 /// A feature made ready to add ([`LayerBuilder::prepare`]).
 #[derive(Debug)]
-pub struct Ready(Prepared);
+pub struct Ready(ReadyKind);
 
 impl Ready {
     /// A feature to skip, for `reason`.
     pub fn skip(reason: &'static str) -> Self {
-        Ready(Prepared::Skip(reason))
+        Ready(ReadyKind::Skip(reason))
     }
 }
 
 #[derive(Debug)]
-enum Prepared {
+enum ReadyKind {
     /// Skipped, for this reason.
     Skip(&'static str),
     /// Every key known to the layer: added as it is.
@@ -139,7 +139,7 @@ impl LayerBuilder {
             Geometry::Polygon(_) | Geometry::MultiPolygon(_)
         );
         if self.layer.kind == LayerKind::Buildings && !polygonal {
-            return Ready(Prepared::Skip(SkipReason::WrongType.as_str()));
+            return Ready(ReadyKind::Skip(SkipReason::WrongType.as_str()));
         }
         let building = match known {
             Some(b) => Some(b),
@@ -152,12 +152,12 @@ impl LayerBuilder {
             self.resolve_keys(attrs)
         };
         Ready(match attrs {
-            Ok(attrs) => Prepared::Keyed {
+            Ok(attrs) => ReadyKind::Keyed {
                 cleaned,
                 attrs,
                 building,
             },
-            Err(attrs) => Prepared::Named {
+            Err(attrs) => ReadyKind::Named {
                 cleaned,
                 attrs,
                 building,
@@ -189,8 +189,8 @@ impl LayerBuilder {
     /// Adds a feature made ready by [`LayerBuilder::prepare`].
     pub fn add_ready(&mut self, ready: Ready) {
         match ready.0 {
-            Prepared::Skip(reason) => self.skip(reason),
-            Prepared::Keyed {
+            ReadyKind::Skip(reason) => self.skip(reason),
+            ReadyKind::Keyed {
                 cleaned,
                 attrs,
                 building,
@@ -201,7 +201,7 @@ impl LayerBuilder {
                 self.layer
                     .push_feature_keyed(cleaned.geometry, attrs, building);
             }
-            Prepared::Named {
+            ReadyKind::Named {
                 cleaned,
                 attrs,
                 building,
