@@ -279,6 +279,28 @@ impl fmt::Debug for Attributes {
     }
 }
 
+/// A value as decoded from a scene file: its text borrowed from the file's bytes where the decoder allows.
+#[derive(Deserialize)]
+enum ValueCow<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(#[serde(borrow)] std::borrow::Cow<'a, str>),
+}
+
+impl ValueCow<'_> {
+    fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            ValueCow::Null => ValueRef::Null,
+            ValueCow::Bool(b) => ValueRef::Bool(*b),
+            ValueCow::Int(i) => ValueRef::Int(*i),
+            ValueCow::Float(f) => ValueRef::Float(*f),
+            ValueCow::Text(s) => ValueRef::Text(s),
+        }
+    }
+}
+
 /// Written as the sequence of pairs it holds, as a vector of pairs is: the scene file format does not change.
 impl Serialize for Attributes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -299,14 +321,21 @@ impl<'de> Deserialize<'de> for Attributes {
                 f.write_str("a sequence of (key, value) pairs")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Attributes, A::Error> {
-                // Decoded as written: sorted and unique keys are the integrity check's to verify.
-                let mut pairs: Vec<(KeyIndex, Value)> =
-                    Vec::with_capacity(seq.size_hint().unwrap_or(0).min(256));
-                while let Some(p) = seq.next_element()? {
-                    pairs.push(p);
+                // Decoded as written (sorted and unique keys are the integrity check's to verify), each pair
+                // re-encoded as it comes; texts are borrowed when the input allows it.
+                let mut body = Vec::new();
+                let mut count = 0u64;
+                while let Some((k, v)) = seq.next_element::<(KeyIndex, ValueCow<'de>)>()? {
+                    let _ = bincode::serde::encode_into_std_write(
+                        (k, v.as_ref()),
+                        &mut body,
+                        pair_config(),
+                    );
+                    count += 1;
                 }
-                let mut bytes = Vec::new();
-                let _ = bincode::serde::encode_into_std_write(&pairs, &mut bytes, pair_config());
+                let mut bytes = Vec::with_capacity(body.len() + 9);
+                let _ = bincode::serde::encode_into_std_write(count, &mut bytes, pair_config());
+                bytes.extend_from_slice(&body);
                 Ok(Attributes {
                     bytes: bytes.into_boxed_slice(),
                 })
@@ -423,6 +452,9 @@ mod tests {
         let (back, _): (Attributes, usize) =
             bincode::serde::decode_from_slice(&as_vec, cfg).expect("decodes");
         assert_eq!(back, a);
+        let (borrowed, _): (Attributes, usize) =
+            bincode::serde::borrow_decode_from_slice(&as_vec, cfg).expect("decodes in place");
+        assert_eq!(borrowed, a);
         assert!(a.bytes.len() < 40, "{} bytes", a.bytes.len());
         assert!(Attributes::default().is_empty());
         assert_eq!(Attributes::default().iter().count(), 0);

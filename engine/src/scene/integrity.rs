@@ -82,8 +82,14 @@ fn check_feature(layer: &Layer, f: &Feature) -> Result<(), String> {
 }
 
 fn check_layer(layer: &Layer) -> Result<(), String> {
-    for f in &layer.features {
-        check_feature(layer, f).map_err(|e| format!("feature {}: {e}", f.id.0))?;
+    use rayon::prelude::*;
+    // On all cores; the first bad feature in order is the one named, whatever the thread count.
+    if let Some(e) = layer.features.par_iter().find_map_first(|f| {
+        check_feature(layer, f)
+            .err()
+            .map(|e| format!("feature {}: {e}", f.id.0))
+    }) {
+        return Err(e);
     }
     // Lookups by id binary-search each layer.
     if layer.features.windows(2).any(|w| w[0].id >= w[1].id) {

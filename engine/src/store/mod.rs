@@ -380,8 +380,9 @@ fn decode_payload(payload: &[u8]) -> Result<Scene, String> {
     let decoded: Vec<(usize, Vec<crate::Feature>)> = slices
         .par_iter()
         .map(|(layer, bytes)| {
+            // Borrowing: attribute texts are read in place while each feature's attributes are re-encoded.
             let (features, used): (Vec<crate::Feature>, usize) =
-                bincode::serde::decode_from_slice(bytes, bincode_config())
+                bincode::serde::borrow_decode_from_slice(bytes, bincode_config())
                     .map_err(|e| decode_failure(&format!("features of layer {}", layer + 1), &e))?;
             if used != bytes.len() {
                 return Err("feature chunk longer than its features".to_string());
