@@ -17,7 +17,9 @@
 // creates before returning.
 #![allow(unsafe_code)]
 
+use std::cell::RefCell;
 use std::ffi::{CStr, CString};
+use std::rc::Rc;
 use thiserror::Error;
 
 /// Errors from CRS handling.
@@ -103,23 +105,108 @@ pub struct CrsInfo {
     pub unit_factor: f64,
 }
 
-struct Ctx(*mut proj_sys::PJ_CONTEXT);
-impl Drop for Ctx {
+/// A PROJ context. Every thread has one ([`Context::current`]) that all PROJ objects made there share, so PROJ's
+/// database is opened once per thread rather than once per object (each opening parses its schema: milliseconds).
+/// PROJ's log goes to a per-thread buffer instead of stderr; [`Context::take_message`] reads it into errors.
+struct Context(*mut proj_sys::PJ_CONTEXT);
+
+impl Drop for Context {
     fn drop(&mut self) {
-        // SAFETY: created by proj_context_create in `describe` and dropped once.
+        // SAFETY: created by proj_context_create in `Context::create`; every object made in it holds an `Rc` of
+        // it, so none is left when it is destroyed.
         unsafe {
             proj_sys::proj_context_destroy(self.0);
         }
     }
 }
-struct Pj(*mut proj_sys::PJ);
+
+thread_local! {
+    static CONTEXT: Rc<Context> = Rc::new(Context::create());
+    static MESSAGE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// PROJ's log callback: keeps the latest error message of this thread for [`Context::take_message`].
+extern "C" fn keep_message(
+    _app: *mut std::os::raw::c_void,
+    _level: std::os::raw::c_int,
+    msg: *const std::os::raw::c_char,
+) {
+    // No panic may cross into C: every step here is fallible and its failure ignored.
+    if let Some(text) = cstr(msg) {
+        let _ = MESSAGE.try_with(|m| {
+            if let Ok(mut m) = m.try_borrow_mut() {
+                *m = text;
+            }
+        });
+    }
+}
+
+impl Context {
+    fn create() -> Self {
+        // SAFETY: a fresh context, configured before any use. (proj_context_create returns null only when out of
+        // memory, where PROJ's calls fall back to its default context.)
+        unsafe {
+            let ctx = proj_sys::proj_context_create();
+            proj_sys::proj_log_level(ctx, proj_sys::PJ_LOG_LEVEL_PJ_LOG_ERROR);
+            proj_sys::proj_log_func(ctx, std::ptr::null_mut(), Some(keep_message));
+            Context(ctx)
+        }
+    }
+
+    /// This thread's context (a fresh one during thread teardown, when the thread's own is gone).
+    fn current() -> Rc<Context> {
+        CONTEXT
+            .try_with(Rc::clone)
+            .unwrap_or_else(|_| Rc::new(Context::create()))
+    }
+
+    /// Forgets PROJ's last message, before a call whose failure is to be explained.
+    fn clear_message() {
+        let _ = MESSAGE.try_with(|m| m.borrow_mut().clear());
+    }
+
+    /// Why the last call failed: PROJ's logged message, else its error code's text.
+    fn take_message(&self) -> String {
+        let logged = MESSAGE
+            .try_with(|m| std::mem::take(&mut *m.borrow_mut()))
+            .unwrap_or_default();
+        if !logged.is_empty() {
+            // PROJ prefixes the function name ("proj_create: crs not found").
+            return match logged.split_once(": ") {
+                Some((f, rest)) if f.starts_with("proj_") => rest.to_owned(),
+                _ => logged,
+            };
+        }
+        // SAFETY: a valid context; the string is static in PROJ.
+        unsafe {
+            let errno = proj_sys::proj_context_errno(self.0);
+            cstr(proj_sys::proj_context_errno_string(self.0, errno))
+                .unwrap_or_else(|| "PROJ gives no reason".into())
+        }
+    }
+}
+
+/// A PROJ object, with the context it was made in (which lives at least as long).
+struct Pj {
+    ptr: *mut proj_sys::PJ,
+    ctx: Rc<Context>,
+}
+
+impl Pj {
+    /// Owns `ptr`, made in `ctx`; `None` for null (a failed call).
+    fn wrap(ctx: &Rc<Context>, ptr: *mut proj_sys::PJ) -> Option<Pj> {
+        (!ptr.is_null()).then(|| Pj {
+            ptr,
+            ctx: Rc::clone(ctx),
+        })
+    }
+}
+
 impl Drop for Pj {
     fn drop(&mut self) {
-        if !self.0.is_null() {
-            // SAFETY: a PJ we own, destroyed once.
-            unsafe {
-                proj_sys::proj_destroy(self.0);
-            }
+        // SAFETY: a PJ we own, destroyed once, before its context (held by `self.ctx`).
+        unsafe {
+            proj_sys::proj_destroy(self.ptr);
         }
     }
 }
@@ -133,12 +220,12 @@ fn cstr(p: *const std::os::raw::c_char) -> Option<String> {
     }
 }
 
-fn identify(ctx: &Ctx, pj: &Pj) -> String {
+fn identify(pj: &Pj) -> String {
     // SAFETY: pj is a valid PJ; index 0 is the first identifier, null if none.
     let (auth, code) = unsafe {
         (
-            cstr(proj_sys::proj_get_id_auth_name(pj.0, 0)),
-            cstr(proj_sys::proj_get_id_code(pj.0, 0)),
+            cstr(proj_sys::proj_get_id_auth_name(pj.ptr, 0)),
+            cstr(proj_sys::proj_get_id_code(pj.ptr, 0)),
         )
     };
     match (auth, code) {
@@ -147,8 +234,8 @@ fn identify(ctx: &Ctx, pj: &Pj) -> String {
             // SAFETY: valid ctx and pj; null options.
             let wkt = unsafe {
                 cstr(proj_sys::proj_as_wkt(
-                    ctx.0,
-                    pj.0,
+                    pj.ctx.0,
+                    pj.ptr,
                     proj_sys::PJ_WKT_TYPE_PJ_WKT2_2019,
                     std::ptr::null(),
                 ))
@@ -160,47 +247,70 @@ fn identify(ctx: &Ctx, pj: &Pj) -> String {
 
 /// Describes a CRS definition: `EPSG:3067`, `urn:ogc:def:crs:EPSG::7415`, WKT, or a PROJ string.
 ///
+/// Answers are kept for the life of the process (a description is a pure function of the definition, and asking
+/// PROJ costs a context and a query of its database, milliseconds each time).
+///
 /// # Errors
 /// [`CrsError::Unknown`] when PROJ cannot make a CRS of it.
 pub fn describe(definition: &str) -> Result<CrsInfo, CrsError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KNOWN: OnceLock<Mutex<HashMap<String, CrsInfo>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    // A poisoned lock only means another thread panicked while inserting a finished answer: the map is whole.
+    if let Some(info) = known
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(definition)
+    {
+        return Ok(info.clone());
+    }
+    let info = describe_uncached(definition)?;
+    let mut map = known.lock().unwrap_or_else(|e| e.into_inner());
+    // Bounded: a long-lived process given ever new WKT strings keeps at most this many.
+    if map.len() >= 256 {
+        map.clear();
+    }
+    map.insert(definition.to_owned(), info.clone());
+    Ok(info)
+}
+
+fn describe_uncached(definition: &str) -> Result<CrsInfo, CrsError> {
     let unknown = |reason: &str| CrsError::Unknown {
         definition: definition.to_owned(),
         reason: reason.to_owned(),
     };
     let cdef = CString::new(definition.trim()).map_err(|_| unknown("contains a NUL byte"))?;
-    // SAFETY: every PJ created below is wrapped in `Pj` and freed on drop, before `ctx`.
+    let ctx = Context::current();
+    let c = ctx.0;
+    // SAFETY: every PJ made below is owned by a `Pj` and freed on drop; they are used on this thread only.
     unsafe {
-        let ctx = Ctx(proj_sys::proj_context_create());
-        let pj = Pj(proj_sys::proj_create(ctx.0, cdef.as_ptr()));
-        if pj.0.is_null() {
-            let errno = proj_sys::proj_context_errno(ctx.0);
-            let msg = cstr(proj_sys::proj_context_errno_string(ctx.0, errno))
-                .unwrap_or_else(|| "PROJ cannot parse it".into());
-            return Err(unknown(&msg));
-        }
-        let mut ty = proj_sys::proj_get_type(pj.0);
-        let name = cstr(proj_sys::proj_get_name(pj.0)).unwrap_or_default();
-        let full = identify(&ctx, &pj);
+        Context::clear_message();
+        let Some(pj) = Pj::wrap(&ctx, proj_sys::proj_create(c, cdef.as_ptr())) else {
+            return Err(unknown(&ctx.take_message()));
+        };
+        let mut ty = proj_sys::proj_get_type(pj.ptr);
+        let name = cstr(proj_sys::proj_get_name(pj.ptr)).unwrap_or_default();
+        let full = identify(&pj);
         // Unwrap bound CRSs (WKT1 with TOWGS84) to their base.
         let base = if ty == proj_sys::PJ_TYPE_PJ_TYPE_BOUND_CRS {
-            let b = Pj(proj_sys::proj_get_source_crs(ctx.0, pj.0));
-            if b.0.is_null() {
+            let Some(b) = Pj::wrap(&ctx, proj_sys::proj_get_source_crs(c, pj.ptr)) else {
                 return Err(unknown("bound CRS without a source CRS"));
-            }
-            ty = proj_sys::proj_get_type(b.0);
-            b
+            };
+            ty = proj_sys::proj_get_type(b.ptr);
+            Some(b)
         } else {
-            Pj(std::ptr::null_mut())
+            None
         };
-        let crs = if base.0.is_null() { &pj } else { &base };
+        let crs = base.as_ref().unwrap_or(&pj);
         let horiz_owned;
         let (horiz, horizontal) = if ty == proj_sys::PJ_TYPE_PJ_TYPE_COMPOUND_CRS {
-            horiz_owned = Pj(proj_sys::proj_crs_get_sub_crs(ctx.0, crs.0, 0));
-            if horiz_owned.0.is_null() {
+            let Some(h) = Pj::wrap(&ctx, proj_sys::proj_crs_get_sub_crs(c, crs.ptr, 0)) else {
                 return Err(unknown("compound CRS without a horizontal part"));
-            }
-            ty = proj_sys::proj_get_type(horiz_owned.0);
-            let def = identify(&ctx, &horiz_owned);
+            };
+            horiz_owned = h;
+            ty = proj_sys::proj_get_type(horiz_owned.ptr);
+            let def = identify(&horiz_owned);
             (&horiz_owned, def)
         } else {
             (crs, full.clone())
@@ -217,12 +327,12 @@ pub fn describe(definition: &str) -> Result<CrsInfo, CrsError> {
             }
             _ => CrsKind::Other,
         };
-        let cs = Pj(proj_sys::proj_crs_get_coordinate_system(ctx.0, horiz.0));
+        let cs = Pj::wrap(&ctx, proj_sys::proj_crs_get_coordinate_system(c, horiz.ptr));
         let mut unit_factor = f64::NAN;
-        if !cs.0.is_null() {
+        if let Some(cs) = cs {
             proj_sys::proj_cs_get_axis_info(
-                ctx.0,
-                cs.0,
+                c,
+                cs.ptr,
                 0,
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
@@ -311,10 +421,79 @@ pub fn utm_zone_for(lon: f64, lat: f64) -> String {
 }
 
 /// A transformation between two CRSs (horizontal, 2D), or the identity when both are the same.
+///
+/// Building one asks PROJ's database for the operations between the two CRSs (milliseconds); a dropped one waits
+/// idle on its thread and serves the next [`Transform::new`] between the same CRSs there. PROJ objects belong to
+/// the thread that made them, so a `Transform` is not `Send`: parallel work hands each worker a
+/// [`TransformRecipe`], from which it builds its own without the database.
 pub struct Transform {
-    proj: Option<proj::Proj>,
+    op: Option<Pj>,
     from: String,
     to: String,
+}
+
+/// What a worker thread needs to build a [`Transform`] of its own ([`TransformRecipe::build`]); `Send` and `Sync`.
+#[derive(Clone, Debug)]
+pub struct TransformRecipe {
+    from: String,
+    to: String,
+    identity: bool,
+    /// The operation as a PROJ pipeline, when it is one operation. Where PROJ chooses among several per point
+    /// (between datums with regional grids, say) there is none, and the worker asks the database itself.
+    pipeline: Option<CString>,
+}
+
+/// Idle transformations kept per thread, the most recently returned last.
+const IDLE_PER_THREAD: usize = 8;
+thread_local! {
+    static IDLE: RefCell<Vec<(String, String, Pj)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An idle transformation from `from` to `to` on this thread, if one waits.
+fn take_idle(from: &str, to: &str) -> Option<Pj> {
+    IDLE.try_with(|idle| {
+        let mut idle = idle.borrow_mut();
+        let i = idle.iter().rposition(|(a, b, _)| a == from && b == to)?;
+        Some(idle.remove(i).2)
+    })
+    .ok()
+    .flatten()
+}
+
+impl Drop for Transform {
+    fn drop(&mut self) {
+        if let Some(op) = self.op.take() {
+            let (from, to) = (std::mem::take(&mut self.from), std::mem::take(&mut self.to));
+            // During thread teardown the pool may be gone; the object is then simply destroyed.
+            let _ = IDLE.try_with(|idle| {
+                let mut idle = idle.borrow_mut();
+                if idle.len() >= IDLE_PER_THREAD {
+                    idle.remove(0);
+                }
+                idle.push((from, to, op));
+            });
+        }
+    }
+}
+
+/// PROJ's operation from `from` to `to` (horizontal CRS definitions), axes in easting/northing and
+/// longitude/latitude order; the error is PROJ's reason.
+fn create_operation(from: &str, to: &str) -> Result<Pj, String> {
+    let (Ok(f), Ok(t)) = (CString::new(from), CString::new(to)) else {
+        return Err("a CRS definition contains a NUL byte".into());
+    };
+    let ctx = Context::current();
+    // SAFETY: both objects are owned by `Pj`s in this thread's context; the normalised one is a new object.
+    unsafe {
+        Context::clear_message();
+        let op = Pj::wrap(
+            &ctx,
+            proj_sys::proj_create_crs_to_crs(ctx.0, f.as_ptr(), t.as_ptr(), std::ptr::null_mut()),
+        )
+        .ok_or_else(|| ctx.take_message())?;
+        Pj::wrap(&ctx, proj_sys::proj_normalize_for_visualization(ctx.0, op.ptr))
+            .ok_or_else(|| ctx.take_message())
+    }
 }
 
 impl std::fmt::Debug for Transform {
@@ -334,23 +513,45 @@ impl Transform {
         let t = describe(to)?;
         if f.horizontal == t.horizontal {
             return Ok(Transform {
-                proj: None,
+                op: None,
                 from: f.horizontal,
                 to: t.horizontal,
             });
         }
-        let proj = proj::Proj::new_known_crs(&f.horizontal, &t.horizontal, None).map_err(|e| {
-            CrsError::NoTransformation {
-                from: from.to_owned(),
-                to: to.to_owned(),
-                reason: e.to_string(),
-            }
-        })?;
+        let op = match take_idle(&f.horizontal, &t.horizontal) {
+            Some(op) => op,
+            None => create_operation(&f.horizontal, &t.horizontal).map_err(|reason| {
+                CrsError::NoTransformation {
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                    reason,
+                }
+            })?,
+        };
         Ok(Transform {
-            proj: Some(proj),
+            op: Some(op),
             from: f.horizontal,
             to: t.horizontal,
         })
+    }
+
+    /// What another thread needs to build this transformation for itself.
+    pub fn recipe(&self) -> TransformRecipe {
+        // SAFETY: a valid operation of this thread's; the string lives as long as it and is copied at once.
+        let pipeline = self.op.as_ref().and_then(|op| unsafe {
+            cstr(proj_sys::proj_as_proj_string(
+                op.ctx.0,
+                op.ptr,
+                proj_sys::PJ_PROJ_STRING_TYPE_PJ_PROJ_5,
+                std::ptr::null(),
+            ))
+        });
+        TransformRecipe {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            identity: self.op.is_none(),
+            pipeline: pipeline.and_then(|p| CString::new(p).ok()),
+        }
     }
 
     /// The target CRS (its horizontal part).
@@ -365,27 +566,58 @@ impl Transform {
 
     /// Whether this transformation leaves coordinates unchanged.
     pub fn is_identity(&self) -> bool {
-        self.proj.is_none()
+        self.op.is_none()
     }
 
-    /// Transforms points in place.
+    /// Transforms points in place, all in one call to PROJ.
     ///
     /// # Errors
-    /// [`CrsError::OutOfDomain`] if a point cannot be transformed (the others may have been).
+    /// [`CrsError::OutOfDomain`] naming the first point that cannot be transformed (the others may have been).
     pub fn apply(&self, points: &mut [(f64, f64)]) -> Result<(), CrsError> {
-        let Some(proj) = &self.proj else {
+        let Some(op) = &self.op else {
             return Ok(());
         };
         if points.is_empty() {
             return Ok(());
         }
-        let first = points[0];
-        proj.convert_array(points)
-            .map_err(|_| self.out_of_domain(first))?;
-        if let Some(bad) = points.iter().find(|p| !p.0.is_finite() || !p.1.is_finite()) {
-            return Err(self.out_of_domain(*bad));
+        // PROJ overwrites a point it cannot transform; the input is kept to name it.
+        let before = points.to_vec();
+        let n = points.len();
+        let stride = std::mem::size_of::<(f64, f64)>();
+        let base = points.as_mut_ptr();
+        // SAFETY: `x` and `y` point at the first element's two fields and every element lies `stride` bytes
+        // after the previous one, so the n values PROJ reads and writes along each are inside `points`, which is
+        // borrowed mutably for the call; z and t are absent (PROJ takes 0 and "no time").
+        let failed = unsafe {
+            let x = std::ptr::addr_of_mut!((*base).0);
+            let y = std::ptr::addr_of_mut!((*base).1);
+            proj_sys::proj_errno_reset(op.ptr);
+            proj_sys::proj_trans_generic(
+                op.ptr,
+                proj_sys::PJ_DIRECTION_PJ_FWD,
+                x,
+                stride,
+                n,
+                y,
+                stride,
+                n,
+                std::ptr::null_mut(),
+                0,
+                0,
+                std::ptr::null_mut(),
+                0,
+                0,
+            );
+            proj_sys::proj_errno(op.ptr) != 0
+        };
+        match points
+            .iter()
+            .position(|p| !p.0.is_finite() || !p.1.is_finite())
+        {
+            Some(i) => Err(self.out_of_domain(before[i])),
+            None if failed => Err(self.out_of_domain(before[0])),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Transforms one point.
@@ -405,6 +637,38 @@ impl Transform {
             x: p.0,
             y: p.1,
         }
+    }
+}
+
+impl TransformRecipe {
+    /// This thread's transformation: an idle one of its own, else one built from the pipeline (no database
+    /// query), else one built anew as [`Transform::new`] does.
+    ///
+    /// # Errors
+    /// As [`Transform::new`] (which built the original already, so in practice none).
+    pub fn build(&self) -> Result<Transform, CrsError> {
+        let made = |op| Transform {
+            op,
+            from: self.from.clone(),
+            to: self.to.clone(),
+        };
+        if self.identity {
+            return Ok(made(None));
+        }
+        if let Some(op) = take_idle(&self.from, &self.to) {
+            return Ok(made(Some(op)));
+        }
+        if let Some(pipeline) = &self.pipeline {
+            let ctx = Context::current();
+            // SAFETY: a new object owned by a `Pj` in this thread's context.
+            let op = Pj::wrap(&ctx, unsafe {
+                proj_sys::proj_create(ctx.0, pipeline.as_ptr())
+            });
+            if op.is_some() {
+                return Ok(made(op));
+            }
+        }
+        Transform::new(&self.from, &self.to)
     }
 }
 
@@ -448,6 +712,42 @@ mod tests {
         assert_eq!(utm_zone_for(4.36, 52.0), "EPSG:32631");
         assert_eq!(utm_zone_for(-70.0, -33.0), "EPSG:32719");
         assert_eq!(utm_zone_for(180.0, 0.0), "EPSG:32601");
+    }
+
+    #[test]
+    fn unknown_crs_carries_projs_reason() {
+        let err = describe("EPSG:999999").expect_err("unknown").to_string();
+        assert!(err.contains("crs not found"), "{err}");
+    }
+
+    #[test]
+    fn a_recipe_builds_the_same_transformation_on_another_thread() {
+        let fwd = Transform::new("EPSG:4326", "EPSG:32635").expect("known");
+        let recipe = fwd.recipe();
+        assert!(recipe.pipeline.is_some(), "one operation: a pipeline");
+        let here = fwd.point(26.95, 60.47).expect("in domain");
+        let there = std::thread::spawn(move || {
+            let tf = recipe.build().expect("builds");
+            (tf.target().to_owned(), tf.point(26.95, 60.47).expect("in domain"))
+        })
+        .join()
+        .expect("no panic");
+        assert_eq!(there, ("EPSG:32635".to_owned(), here));
+    }
+
+    #[test]
+    fn the_failing_point_is_named_by_its_input_and_the_pooled_object_recovers() {
+        let fwd = Transform::new("EPSG:4326", "EPSG:32635").expect("known");
+        let mut pts = [(27.0, 60.0), (27.0, 95.0), (27.0, 61.0)];
+        match fwd.apply(&mut pts) {
+            Err(CrsError::OutOfDomain { x, y, .. }) => assert_eq!((x, y), (27.0, 95.0)),
+            other => panic!("expected out of domain, got {other:?}"),
+        }
+        drop(fwd);
+        // The same PROJ object, back from the idle pool: its error state was reset.
+        let again = Transform::new("EPSG:4326", "EPSG:32635").expect("known");
+        let (x, _) = again.point(27.0, 60.0).expect("in domain");
+        assert!((x - 500_000.0).abs() < 1e-6, "{x}");
     }
 
     #[test]

@@ -28,14 +28,14 @@ pub struct FrameTransform {
 }
 
 impl FrameTransform {
-    /// The same transformation built anew: a PROJ object serves one thread, so parallel work builds one per
-    /// worker from this.
+    /// The same transformation for this thread, from `recipe` (the original's): a PROJ object serves one thread, so
+    /// parallel work builds one per worker.
     ///
     /// # Errors
     /// As [`Transform::new`] (which built this one already, so in practice none).
-    fn fork(from: &str, to: &str, origin: [f64; 2], to_local: bool) -> Result<Self, CrsError> {
+    fn fork(recipe: &crs::TransformRecipe, origin: [f64; 2], to_local: bool) -> Result<Self, CrsError> {
         Ok(FrameTransform {
-            transform: Transform::new(from, to)?,
+            transform: recipe.build()?,
             origin,
             to_local,
         })
@@ -304,11 +304,7 @@ pub(super) fn transform_layer(
     };
     // Features in parallel, a transformation per chunk (PROJ objects are not shared between threads); the
     // first error in feature order is the one reported, whatever the thread count.
-    let (from, to) = (
-        tf.transform.source().to_owned(),
-        tf.transform.target().to_owned(),
-    );
-    let (origin, to_local) = (tf.origin, tf.to_local);
+    let (recipe, origin, to_local) = (tf.transform.recipe(), tf.origin, tf.to_local);
     let chunk = (layer.features.len() / (4 * rayon::current_num_threads()).max(1)).max(4096);
     let runs = |tf: &FrameTransform, fs: &mut [crate::Feature]| {
         let mut pts = Vec::new();
@@ -322,7 +318,7 @@ pub(super) fn transform_layer(
         let results: Vec<Result<(), CrsError>> = layer
             .features
             .par_chunks_mut(chunk)
-            .map(|fs| runs(&FrameTransform::fork(&from, &to, origin, to_local)?, fs))
+            .map(|fs| runs(&FrameTransform::fork(&recipe, origin, to_local)?, fs))
             .collect();
         results.into_iter().collect::<Result<(), CrsError>>()?;
     }
