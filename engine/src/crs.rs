@@ -275,6 +275,12 @@ pub fn describe(definition: &str) -> Result<CrsInfo, CrsError> {
     Ok(info)
 }
 
+/// Opens this thread's PROJ context and database ahead of use (by describing WGS 84 there, whatever the shared
+/// answers hold), so that a caller can do it while another thread works; errors are left for the real use.
+pub fn prepare() {
+    let _ = describe_uncached("EPSG:4326");
+}
+
 fn describe_uncached(definition: &str) -> Result<CrsInfo, CrsError> {
     let unknown = |reason: &str| CrsError::Unknown {
         definition: definition.to_owned(),

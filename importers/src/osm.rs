@@ -3,6 +3,9 @@
 //! 2. ways: buildings, highways, power lines, pipelines, waterways, railways, land use, and the nodes they need;
 //! 3. nodes: coordinates of exactly those nodes.
 //!
+//! Each pass decodes a batch of blobs at a time on all cores and picks what it needs from each block there; the
+//! picks are then taken in file order, so the result does not depend on the thread count.
+//!
 //! Linear features become network layers: each way is split at nodes it shares with other ways of the same
 //! network (junctions) and at its ends; each piece is one feature and one edge between OSM-node-keyed graph nodes.
 //! Coordinates stay WGS 84 (EPSG:4326) until the scene transforms them.
@@ -21,8 +24,8 @@ use citytwin_engine::{
 use geo::{Contains, Distance, Euclidean};
 use geo_types::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 use indicatif::ProgressBar;
-use osmpbf::{Element, ElementReader, RelMemberType};
-use std::collections::{HashMap, HashSet};
+use osmpbf::{BlobDecode, BlobReader, Element, PrimitiveBlock, RelMemberType};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::io::BufReader;
 use std::path::Path;
 
@@ -63,7 +66,11 @@ fn tag<'a>(tags: &'a Tags, k: &str) -> Option<&'a str> {
 }
 
 fn classify(tags: &Tags) -> Option<Class> {
-    let t = |k| tag(tags, k);
+    classify_by(|k| tag(tags, k))
+}
+
+/// [`classify`] over tags looked up by `t` (borrowed from a block, before any are copied).
+fn classify_by<'a>(t: impl Fn(&str) -> Option<&'a str>) -> Option<Class> {
     if t("building").is_some_and(|v| v != "no") || t("building:part").is_some_and(|v| v != "no") {
         Some(Class::Building)
     } else if t("highway").is_some() {
@@ -106,22 +113,112 @@ fn tags_of<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
     it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 
-fn reader(
+/// Files up to this size are decoded once and their blocks kept for the three passes (a city extract: its
+/// decoded blocks take a few times the file's size); larger ones are streamed and decoded in each pass.
+const KEEP_DECODED_UP_TO: u64 = 64 << 20;
+
+/// Where the passes get their blocks.
+enum Blocks {
+    /// Every block of the file, decoded, in file order.
+    Kept(Vec<PrimitiveBlock>),
+    /// Read and decoded anew by each pass.
+    Streamed,
+}
+
+/// The file's blobs, `batch` at a time.
+fn blobs(
     path: &Path,
     progress: &ProgressBar,
-    pass: &str,
-) -> Result<ElementReader<BufReader<indicatif::ProgressBarIter<std::fs::File>>>, ImportError> {
+    name: &str,
+) -> Result<BlobReader<BufReader<indicatif::ProgressBarIter<std::fs::File>>>, ImportError> {
     let f = std::fs::File::open(path).map_err(|source| ImportError::Io {
         path: path.to_owned(),
         source,
     })?;
     progress.set_length(f.metadata().map(|m| m.len()).unwrap_or(0));
     progress.set_position(0);
-    progress.set_message(format!("OSM {pass}"));
-    Ok(ElementReader::new(BufReader::with_capacity(
+    progress.set_message(format!("OSM {name}"));
+    Ok(BlobReader::new(BufReader::with_capacity(
         1 << 20,
         progress.wrap_read(f),
     )))
+}
+
+/// Reads blobs a batch at a time, decodes each batch on all cores and hands `each` the data blocks' results of
+/// `pick` in file order.
+fn decode_all<T: Send>(
+    path: &Path,
+    progress: &ProgressBar,
+    name: &str,
+    pick: impl Fn(PrimitiveBlock) -> T + Sync,
+    mut each: impl FnMut(T),
+) -> Result<(), ImportError> {
+    use rayon::prelude::*;
+    let mut reader = blobs(path, progress, name)?;
+    // A blob holds at most 8,000 elements by convention (32 MB decoded by the format's limit): a few per core
+    // keep both cores busy without holding much of the file.
+    let batch = 4 * rayon::current_num_threads();
+    loop {
+        let blobs: Vec<osmpbf::Blob> = reader
+            .by_ref()
+            .take(batch)
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt(path, e))?;
+        if blobs.is_empty() {
+            return Ok(());
+        }
+        let picks: Vec<Result<Option<T>, osmpbf::Error>> = blobs
+            .into_par_iter()
+            .map(|blob| match blob.decode()? {
+                BlobDecode::OsmData(block) => Ok(Some(pick(block))),
+                BlobDecode::OsmHeader(_) | BlobDecode::Unknown(_) => Ok(None),
+            })
+            .collect();
+        for p in picks {
+            if let Some(t) = p.map_err(|e| corrupt(path, e))? {
+                each(t);
+            }
+        }
+    }
+}
+
+impl Blocks {
+    /// Decodes the blocks of a file up to `keep_up_to` bytes once; a larger file's are left to the passes.
+    fn load(path: &Path, progress: &ProgressBar, keep_up_to: u64) -> Result<Blocks, ImportError> {
+        let len = std::fs::metadata(path)
+            .map_err(|source| ImportError::Io {
+                path: path.to_owned(),
+                source,
+            })?
+            .len();
+        if len > keep_up_to {
+            return Ok(Blocks::Streamed);
+        }
+        let mut kept = Vec::new();
+        decode_all(path, progress, "blocks", |block| block, |block| kept.push(block))?;
+        Ok(Blocks::Kept(kept))
+    }
+
+    /// One pass: `pick` runs on every block, on all cores; `take` receives the picks in file order.
+    fn pass<T: Send>(
+        &self,
+        path: &Path,
+        progress: &ProgressBar,
+        name: &str,
+        pick: impl Fn(&PrimitiveBlock) -> T + Sync,
+        take: impl FnMut(T),
+    ) -> Result<(), ImportError> {
+        use rayon::prelude::*;
+        match self {
+            Blocks::Kept(blocks) => {
+                progress.set_message(format!("OSM {name}"));
+                let picks: Vec<T> = blocks.par_iter().map(&pick).collect();
+                picks.into_iter().for_each(take);
+                Ok(())
+            }
+            Blocks::Streamed => decode_all(path, progress, name, |block| pick(&block), take),
+        }
+    }
 }
 
 fn corrupt(path: &Path, e: osmpbf::Error) -> ImportError {
@@ -142,63 +239,98 @@ pub fn import(
     opts: &ImportOptions,
     progress: &ProgressBar,
 ) -> Result<Vec<Layer>, ImportError> {
+    import_keeping(path, opts, progress, KEEP_DECODED_UP_TO)
+}
+
+/// [`import`], keeping the decoded blocks of files up to `keep_up_to` bytes.
+fn import_keeping(
+    path: &Path,
+    opts: &ImportOptions,
+    progress: &ProgressBar,
+    keep_up_to: u64,
+) -> Result<Vec<Layer>, ImportError> {
+    let blocks = Blocks::load(path, progress, keep_up_to)?;
     // Pass 1: relations.
     let mut relations = Vec::new();
-    reader(path, progress, "relations")?
-        .for_each(|e| {
-            if let Element::Relation(r) = e {
+    blocks.pass(
+        path,
+        progress,
+        "relations",
+        |block| {
+            let mut found = Vec::new();
+            for e in block.elements() {
+                let Element::Relation(r) = e else {
+                    continue;
+                };
                 let tags = tags_of(r.tags());
                 if tag(&tags, "type") != Some("multipolygon") {
-                    return;
+                    continue;
                 }
                 let Some(class @ (Class::Building | Class::Landuse)) = classify(&tags) else {
-                    return;
+                    continue;
                 };
                 let members = r
                     .members()
                     .filter(|m| m.member_type == RelMemberType::Way)
                     .map(|m| (m.member_id, m.role().is_ok_and(|role| role == "inner")))
                     .collect();
-                relations.push(Relation {
+                found.push(Relation {
                     id: r.id(),
                     class,
                     tags,
                     members,
                 });
             }
-        })
-        .map_err(|e| corrupt(path, e))?;
+            found
+        },
+        |found| relations.extend(found),
+    )?;
     let member_ways: HashSet<i64> = relations
         .iter()
         .flat_map(|r| r.members.iter().map(|m| m.0))
         .collect();
 
     // Pass 2: ways.
-    let mut by_class: HashMap<Class, Vec<Way>> = HashMap::new();
-    let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
-    reader(path, progress, "ways")?
-        .for_each(|e| {
-            if let Element::Way(w) = e {
-                let tags = tags_of(w.tags());
-                let class = classify(&tags);
+    let mut by_class: HashMap<Class, Vec<Way>> = HashMap::default();
+    let mut members: HashMap<i64, Vec<i64>> = HashMap::default();
+    blocks.pass(
+        path,
+        progress,
+        "ways",
+        |block| {
+            let mut found = Vec::new();
+            let mut borrowed: Vec<(&str, &str)> = Vec::new();
+            for e in block.elements() {
+                let Element::Way(w) = e else {
+                    continue;
+                };
+                borrowed.clear();
+                borrowed.extend(w.tags());
+                let class = classify_by(|k| borrowed.iter().find(|(key, _)| *key == k).map(|t| t.1));
                 let is_member = member_ways.contains(&w.id());
                 if class.is_none() && !is_member {
-                    return;
+                    continue;
                 }
-                let refs: Vec<i64> = w.refs().collect();
+                let way = Way {
+                    id: w.id(),
+                    refs: w.refs().collect(),
+                    tags: tags_of(borrowed.iter().copied()),
+                };
+                found.push((class, is_member, way));
+            }
+            found
+        },
+        |found| {
+            for (class, is_member, way) in found {
                 if is_member {
-                    members.insert(w.id(), refs.clone());
+                    members.insert(way.id, way.refs.clone());
                 }
                 if let Some(c) = class {
-                    by_class.entry(c).or_default().push(Way {
-                        id: w.id(),
-                        refs,
-                        tags,
-                    });
+                    by_class.entry(c).or_default().push(way);
                 }
             }
-        })
-        .map_err(|e| corrupt(path, e))?;
+        },
+    )?;
     let needed: HashSet<i64> = by_class
         .values()
         .flatten()
@@ -207,37 +339,48 @@ pub fn import(
         .collect();
 
     // Pass 3: node coordinates.
-    let mut coords: HashMap<i64, Coord<f64>> = HashMap::with_capacity(needed.len());
-    let mut node_kinds: HashMap<i64, NodeKind> = HashMap::new();
+    let mut coords: HashMap<i64, Coord<f64>> =
+        HashMap::with_capacity_and_hasher(needed.len(), Default::default());
+    let mut node_kinds: HashMap<i64, NodeKind> = HashMap::default();
     let kind_of = |k: &str, v: &str| match (k, v) {
         ("highway", "traffic_signals") => Some(NodeKind::TrafficSignals),
         ("power", "tower" | "pole") => Some(NodeKind::Tower),
         ("power", "substation" | "transformer") => Some(NodeKind::Substation),
         _ => None,
     };
-    reader(path, progress, "nodes")?
-        .for_each(|e| {
-            let (id, lon, lat, kind) = match e {
-                Element::Node(n) if needed.contains(&n.id()) => (
-                    n.id(),
-                    n.lon(),
-                    n.lat(),
-                    n.tags().find_map(|(k, v)| kind_of(k, v)),
-                ),
-                Element::DenseNode(n) if needed.contains(&n.id()) => (
-                    n.id(),
-                    n.lon(),
-                    n.lat(),
-                    n.tags().find_map(|(k, v)| kind_of(k, v)),
-                ),
-                _ => return,
-            };
-            coords.insert(id, Coord { x: lon, y: lat });
-            if let Some(k) = kind {
-                node_kinds.insert(id, k);
+    blocks.pass(
+        path,
+        progress,
+        "nodes",
+        |block| {
+            let mut found = Vec::new();
+            for e in block.elements() {
+                let node = match e {
+                    Element::Node(n) if needed.contains(&n.id()) => (
+                        n.id(),
+                        Coord { x: n.lon(), y: n.lat() },
+                        n.tags().find_map(|(k, v)| kind_of(k, v)),
+                    ),
+                    Element::DenseNode(n) if needed.contains(&n.id()) => (
+                        n.id(),
+                        Coord { x: n.lon(), y: n.lat() },
+                        n.tags().find_map(|(k, v)| kind_of(k, v)),
+                    ),
+                    _ => continue,
+                };
+                found.push(node);
             }
-        })
-        .map_err(|e| corrupt(path, e))?;
+            found
+        },
+        |found| {
+            for (id, c, kind) in found {
+                coords.insert(id, c);
+                if let Some(k) = kind {
+                    node_kinds.insert(id, k);
+                }
+            }
+        },
+    )?;
     progress.set_message("OSM layers");
 
     let source = |class: Class| LayerSource {
@@ -449,7 +592,7 @@ fn network_layer(
     let mut layer = Layer::new(name, opts.kind.unwrap_or(LayerKind::Infrastructure), source);
     let mut net = NetworkBuilder::new(kind, 1e-7);
     // How many times each node is used by the layer's ways (a node used twice by one way, a loop, counts twice).
-    let mut uses: HashMap<i64, u32> = HashMap::new();
+    let mut uses: HashMap<i64, u32> = HashMap::default();
     for w in ways {
         for r in &w.refs {
             *uses.entry(*r).or_default() += 1;
@@ -533,6 +676,27 @@ fn network_layer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_and_streamed_blocks_give_the_same_layers() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/data/osm/pyrosm_test_kotka.osm.pbf");
+        assert!(path.exists(), "test data missing: {}", path.display());
+        let opts = ImportOptions::default();
+        let pb = ProgressBar::hidden();
+        let kept = import_keeping(&path, &opts, &pb, u64::MAX).expect("imports");
+        let streamed = import_keeping(&path, &opts, &pb, 0).expect("imports");
+        assert!(kept.len() >= 3, "{} layers", kept.len());
+        assert_eq!(kept.len(), streamed.len());
+        for (k, s) in kept.iter().zip(&streamed) {
+            assert_eq!(k.name, s.name);
+            assert!(!k.features.is_empty(), "{}", k.name);
+            assert_eq!(k.features, s.features, "{}", k.name);
+            assert_eq!(k.report, s.report, "{}", k.name);
+            let shape = |l: &Layer| l.network.as_ref().map(|n| (n.nodes.len(), n.edges.len()));
+            assert_eq!(shape(k), shape(s), "{}", k.name);
+        }
+    }
 
     #[test]
     fn rings_join_in_any_direction() {
