@@ -156,11 +156,22 @@ fn check_polygon(p: &Polygon<f64>) -> Result<(), SkipReason> {
 
 /// Whether two segments of a closed ring cross or touch anywhere but at the vertex they share. The same test as
 /// geo's validation (which compares every pair, quadratic: a 20,000-vertex ring took 40 s), over an R-tree of the
-/// segments' boxes, so that only segments whose boxes overlap are compared: n log n on real rings.
+/// segments' boxes, so that only segments whose boxes overlap are compared: n log n on real rings. Rings of a few
+/// segments (most footprints) compare every pair directly: the same answer, without building a tree.
 fn ring_crosses_itself(ring: &LineString<f64>) -> bool {
     use geo::Intersects;
     use rstar::primitives::{GeomWithData, Rectangle};
     use rstar::{RTree, RTreeObject};
+    // Neighbours meet at their shared vertex; that is no crossing.
+    let cross =
+        |a: geo_types::Line<f64>, c: geo_types::Line<f64>| a.start != c.end && a.end != c.start && a.intersects(&c);
+    if ring.0.len() <= 17 {
+        let lines: Vec<geo_types::Line<f64>> = ring.lines().collect();
+        return lines
+            .iter()
+            .enumerate()
+            .any(|(i, &a)| lines[i + 1..].iter().any(|&c| cross(a, c)));
+    }
     let lines: Vec<geo_types::Line<f64>> = ring.lines().collect();
     let boxes: Vec<GeomWithData<Rectangle<[f64; 2]>, usize>> = lines
         .iter()
@@ -178,11 +189,7 @@ fn ring_crosses_itself(ring: &LineString<f64>) -> bool {
         let a = lines[b.data];
         tree.locate_in_envelope_intersecting(&b.envelope())
             .filter(|o| o.data > b.data)
-            .any(|o| {
-                let c = lines[o.data];
-                // Neighbours meet at their shared vertex; that is no crossing.
-                a.start != c.end && a.end != c.start && a.intersects(&c)
-            })
+            .any(|o| cross(a, lines[o.data]))
     });
     crossing
 }
@@ -481,6 +488,28 @@ mod tests {
                 c(r * a.cos(), r * a.sin())
             })
             .collect()
+    }
+
+    #[test]
+    fn small_and_large_rings_get_the_same_answers() {
+        // Rings on both sides of the size where the pairwise test gives way to the R-tree: simple stars, the same
+        // with two vertices swapped (crossing), and with a vertex moved onto a non-adjacent vertex (touching).
+        for n in [4, 5, 8, 15, 16, 17, 18, 30, 64] {
+            let mut ring = star(n);
+            ring.push(ring[0]);
+            let line = LineString::new(ring.clone());
+            assert!(!ring_crosses_itself(&line), "star of {n}");
+            if n >= 5 {
+                let mut bad = ring.clone();
+                bad.swap(1, n / 2 + 1);
+                assert!(ring_crosses_itself(&LineString::new(bad)), "swapped star of {n}");
+            }
+            if n >= 8 {
+                let mut touch = ring.clone();
+                touch[n / 2] = ring[1];
+                assert!(ring_crosses_itself(&LineString::new(touch)), "touching star of {n}");
+            }
+        }
     }
 
     #[test]

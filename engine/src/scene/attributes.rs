@@ -173,6 +173,12 @@ impl Attributes {
         }
     }
 
+    /// The pairs as the scene file encodes them (bincode's standard configuration: the count, then each pair):
+    /// the store writes these bytes as they are.
+    pub(crate) fn encoded(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The number of pairs and where the first one starts.
     fn head(&self) -> (usize, usize) {
         bincode::serde::borrow_decode_from_slice::<u64, _>(&self.bytes, pair_config())
