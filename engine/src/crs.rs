@@ -497,8 +497,11 @@ fn create_operation(from: &str, to: &str) -> Result<Pj, String> {
             proj_sys::proj_create_crs_to_crs(ctx.0, f.as_ptr(), t.as_ptr(), std::ptr::null_mut()),
         )
         .ok_or_else(|| ctx.take_message())?;
-        Pj::wrap(&ctx, proj_sys::proj_normalize_for_visualization(ctx.0, op.ptr))
-            .ok_or_else(|| ctx.take_message())
+        Pj::wrap(
+            &ctx,
+            proj_sys::proj_normalize_for_visualization(ctx.0, op.ptr),
+        )
+        .ok_or_else(|| ctx.take_message())
     }
 }
 
@@ -734,7 +737,10 @@ mod tests {
         let here = fwd.point(26.95, 60.47).expect("in domain");
         let there = std::thread::spawn(move || {
             let tf = recipe.build().expect("builds");
-            (tf.target().to_owned(), tf.point(26.95, 60.47).expect("in domain"))
+            (
+                tf.target().to_owned(),
+                tf.point(26.95, 60.47).expect("in domain"),
+            )
         })
         .join()
         .expect("no panic");

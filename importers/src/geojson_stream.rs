@@ -19,7 +19,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 const BLOCK: usize = 2 << 20;
 /// At most this many features per batch (small features would otherwise make batches of hundreds of
 /// thousands).
-pub(crate) const MAX_BATCH: usize = 8_192;
+pub(crate) const MAX_BATCH: usize = 4_096;
 
 /// Features cut out of the file: `ranges` of `buf`, numbered from `first` (0-based) in file order.
 #[derive(Default)]

@@ -195,7 +195,13 @@ impl Blocks {
             return Ok(Blocks::Streamed);
         }
         let mut kept = Vec::new();
-        decode_all(path, progress, "blocks", |block| block, |block| kept.push(block))?;
+        decode_all(
+            path,
+            progress,
+            "blocks",
+            |block| block,
+            |block| kept.push(block),
+        )?;
         Ok(Blocks::Kept(kept))
     }
 
@@ -306,7 +312,8 @@ fn import_keeping(
                 };
                 borrowed.clear();
                 borrowed.extend(w.tags());
-                let class = classify_by(|k| borrowed.iter().find(|(key, _)| *key == k).map(|t| t.1));
+                let class =
+                    classify_by(|k| borrowed.iter().find(|(key, _)| *key == k).map(|t| t.1));
                 let is_member = member_ways.contains(&w.id());
                 if class.is_none() && !is_member {
                     continue;
@@ -358,12 +365,18 @@ fn import_keeping(
                 let node = match e {
                     Element::Node(n) if needed.contains(&n.id()) => (
                         n.id(),
-                        Coord { x: n.lon(), y: n.lat() },
+                        Coord {
+                            x: n.lon(),
+                            y: n.lat(),
+                        },
                         n.tags().find_map(|(k, v)| kind_of(k, v)),
                     ),
                     Element::DenseNode(n) if needed.contains(&n.id()) => (
                         n.id(),
-                        Coord { x: n.lon(), y: n.lat() },
+                        Coord {
+                            x: n.lon(),
+                            y: n.lat(),
+                        },
                         n.tags().find_map(|(k, v)| kind_of(k, v)),
                     ),
                     _ => continue,

@@ -33,7 +33,11 @@ impl FrameTransform {
     ///
     /// # Errors
     /// As [`Transform::new`] (which built this one already, so in practice none).
-    fn fork(recipe: &crs::TransformRecipe, origin: [f64; 2], to_local: bool) -> Result<Self, CrsError> {
+    fn fork(
+        recipe: &crs::TransformRecipe,
+        origin: [f64; 2],
+        to_local: bool,
+    ) -> Result<Self, CrsError> {
         Ok(FrameTransform {
             transform: recipe.build()?,
             origin,

@@ -224,21 +224,28 @@ impl From<std::io::Error> for WriteError {
     }
 }
 
-/// A chunk of features as the scene file holds it: what serde gives for a `Vec<Feature>` in bincode's standard
-/// configuration, byte for byte, except that each feature's attributes are copied as the bytes they are kept in
+/// A piece of a chunk of features as the scene file holds it: a chunk is what serde gives for a `Vec<Feature>` in
+/// bincode's standard configuration — the count, then each feature — byte for byte, written here as pieces (the
+/// first carries the chunk's count), and each feature's attributes are copied as the bytes they are kept in
 /// (already that encoding) instead of being decoded and encoded again.
-struct EncodedChunk<'a>(&'a [crate::Feature]);
+struct EncodedPiece<'a> {
+    /// The count of the whole chunk, on its first piece.
+    chunk_len: Option<usize>,
+    features: &'a [crate::Feature],
+}
 
-impl bincode::Encode for EncodedChunk<'_> {
+impl bincode::Encode for EncodedPiece<'_> {
     fn encode<E: bincode::enc::Encoder>(
         &self,
         e: &mut E,
     ) -> Result<(), bincode::error::EncodeError> {
         use bincode::enc::write::Writer;
         use bincode::serde::Compat;
+        if let Some(n) = self.chunk_len {
+            (n as u64).encode(e)?;
+        }
         // Field by field, in the order of `Feature`'s declaration, as its derived `Serialize` writes them.
-        (self.0.len() as u64).encode(e)?;
-        for f in self.0 {
+        for f in self.features {
             Compat(&f.id).encode(e)?;
             Compat(&f.geometry).encode(e)?;
             e.writer().write(f.attributes.encoded())?;
@@ -248,11 +255,10 @@ impl bincode::Encode for EncodedChunk<'_> {
     }
 }
 
-/// Feature chunks encoded at once: enough to keep every core busy, few enough that saving a million buildings
-/// holds a few megabytes of encoded bytes rather than a second copy of the scene.
-fn chunks_in_flight() -> usize {
-    2 * rayon::current_num_threads()
-}
+/// Features encoded by one task when saving: chunks are encoded in pieces of this many, a piece per core at once
+/// while the previous ones are written, so that saving a million buildings holds a few pieces of encoded bytes
+/// (about 0.4 MB each) rather than chunks (3 MB) or a second copy of the scene.
+const FEATURES_PER_PIECE: usize = 2_048;
 
 /// Writes the header and payload (see the module documentation) to `w`, streaming the feature chunks: a window
 /// of chunks is encoded on all cores while the previous one is written. The header and the chunk table, known
@@ -275,6 +281,26 @@ fn write_scene<W: Write + std::io::Seek + Send>(
                 .map(move |c| (i as u32, c))
         })
         .collect();
+    // (chunk, piece): the chunk's index in `jobs` and one piece of it.
+    let pieces: Vec<(usize, EncodedPiece<'_>)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, (_, chunk))| {
+            chunk
+                .chunks(FEATURES_PER_PIECE)
+                .enumerate()
+                .map(move |(k, features)| {
+                    let chunk_len = (k == 0).then_some(chunk.len());
+                    (
+                        j,
+                        EncodedPiece {
+                            chunk_len,
+                            features,
+                        },
+                    )
+                })
+        })
+        .collect();
     let first_part = |table: &[(u32, u64)]| {
         let mut first = Vec::with_capacity(8 + head.len() + 4 + jobs.len() * 12);
         first.extend_from_slice(&(head.len() as u64).to_le_bytes());
@@ -292,27 +318,27 @@ fn write_scene<W: Write + std::io::Seek + Send>(
     let placeholder = first_part(&vec![(0, 0); jobs.len()]);
     out.write_all(&placeholder)?;
 
-    let mut table = Vec::with_capacity(jobs.len());
+    let mut table: Vec<(u32, u64)> = jobs.iter().map(|(layer, _)| (*layer, 0)).collect();
     let mut chunks_crc = crc32fast::Hasher::new();
     let mut chunks_len = 0u64;
-    let mut write = |encoded: Vec<(u32, Vec<u8>)>| -> std::io::Result<()> {
-        for (layer, bytes) in encoded {
+    let mut write = |encoded: Vec<(usize, Vec<u8>)>| -> std::io::Result<()> {
+        for (chunk, bytes) in encoded {
             chunks_crc.update(&bytes);
             chunks_len += bytes.len() as u64;
-            table.push((layer, bytes.len() as u64));
+            table[chunk].1 += bytes.len() as u64;
             out.write_all(&bytes)?;
         }
         Ok(())
     };
-    let encode = |window: &[(u32, &[crate::Feature])]| {
+    let encode = |window: &[(usize, EncodedPiece<'_>)]| {
         window
             .par_iter()
-            .map(|(i, c)| bincode::encode_to_vec(EncodedChunk(c), bincode_config()).map(|b| (*i, b)))
+            .map(|(j, piece)| bincode::encode_to_vec(piece, bincode_config()).map(|b| (*j, b)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(enc)
     };
-    let mut pending: Vec<(u32, Vec<u8>)> = Vec::new();
-    for window in jobs.chunks(chunks_in_flight()) {
+    let mut pending: Vec<(usize, Vec<u8>)> = Vec::new();
+    for window in pieces.chunks(rayon::current_num_threads()) {
         let (written, encoded) =
             rayon::join(|| write(std::mem::take(&mut pending)), || encode(window));
         written?;
@@ -553,13 +579,20 @@ mod tests {
     }
 
     #[test]
-    fn a_chunk_is_encoded_as_serde_encodes_a_vector_of_features() {
+    fn a_chunk_in_pieces_is_encoded_as_serde_encodes_a_vector_of_features() {
         // Buildings with and without attributes, networks' lines: every shape of feature the generator makes.
         let s = crate::generate::city(300, 4);
         for l in &s.layers {
-            let direct = bincode::encode_to_vec(EncodedChunk(&l.features), bincode_config())
-                .expect("encodes");
-            let serde = bincode::serde::encode_to_vec(&l.features, bincode_config()).expect("encodes");
+            let mut direct = Vec::new();
+            for (k, features) in l.features.chunks(7).enumerate() {
+                let piece = EncodedPiece {
+                    chunk_len: (k == 0).then_some(l.features.len()),
+                    features,
+                };
+                direct.extend(bincode::encode_to_vec(piece, bincode_config()).expect("encodes"));
+            }
+            let serde =
+                bincode::serde::encode_to_vec(&l.features, bincode_config()).expect("encodes");
             assert!(!l.features.is_empty(), "{}", l.name);
             assert_eq!(direct, serde, "layer {}", l.name);
         }
