@@ -61,7 +61,7 @@ pub fn run(a: ImportArgs) -> Result<()> {
     for input in &a.inputs {
         let pb = progress("import");
         let t0 = std::time::Instant::now();
-        let layers = read_while_proj_opens(input, &opts, &pb, scene.is_none())?;
+        let layers = citytwin_importers::import(input, &opts, &pb)?;
         tracing::info!(input = %input.display(), seconds = t0.elapsed().as_secs_f64(), "read");
         pb.finish_and_clear();
         for layer in layers {
@@ -138,33 +138,6 @@ pub fn run(a: ImportArgs) -> Result<()> {
     // The process ends here: freeing a large scene feature by feature would only cost time (0.1 s at 1M).
     std::mem::forget(scene);
     Ok(())
-}
-
-/// Reads `input` on a helper thread while this thread opens PROJ's database (`warm`: a new scene's frame and
-/// transformations are made on this thread next; opening its PROJ context costs milliseconds that would
-/// otherwise add to a small import's time).
-fn read_while_proj_opens(
-    input: &std::path::Path,
-    opts: &ImportOptions,
-    pb: &indicatif::ProgressBar,
-    warm: bool,
-) -> Result<Vec<citytwin_engine::Layer>> {
-    if !warm {
-        return Ok(citytwin_importers::import(input, opts, pb)?);
-    }
-    std::thread::scope(|s| {
-        // The main thread's stack size: parsers recurse into nested input.
-        let read = std::thread::Builder::new()
-            .name("read".into())
-            .stack_size(8 << 20)
-            .spawn_scoped(s, || citytwin_importers::import(input, opts, pb))
-            .context("starting the reading thread")?;
-        citytwin_engine::crs::prepare();
-        match read.join() {
-            Ok(layers) => Ok(layers?),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
 }
 
 /// `3 self-intersecting ring, 1 empty geometry`: the skipped features of a layer by reason.
