@@ -12,9 +12,11 @@
 //!   longitude/latitude in degrees. **Compound**: a horizontal CRS plus a vertical one (EPSG:7415 = RD New + NAP).
 //! - **UTM**: Universal Transverse Mercator, 60 zones of 6° longitude; the default scene frame.
 
-// PROJ's C API is the only way to ask a CRS for its type, identifier and units; the `proj` crate exposes
-// transformations only. The unsafe code here is confined to `describe`, which owns and frees every PROJ object it
-// creates before returning.
+// PROJ's C API is the only way to ask a CRS for its type, identifier and units, and to share one context (and
+// its database connection) between objects; the `proj` crate exposes transformations only, each with a context
+// of its own. The unsafe code here is confined to this module: every PROJ object is owned by a `Pj`, which holds
+// its thread's `Context` alive and is neither `Send` nor `Sync`, so objects are used and freed on the thread that
+// made them, before their context.
 #![allow(unsafe_code)]
 
 use std::cell::RefCell;

@@ -113,9 +113,10 @@ fn tags_of<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
     it.map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 
-/// Files up to this size are decoded once and their blocks kept for the three passes (a city extract: its
-/// decoded blocks take a few times the file's size); larger ones are streamed and decoded in each pass.
-const KEEP_DECODED_UP_TO: u64 = 64 << 20;
+/// Files up to this size are decoded once and their blocks kept for the three passes (a city extract: decoded,
+/// its node ids, coordinates and way references take several times the file's size, here up to about 100 MB);
+/// larger ones are streamed and decoded in each pass, holding a batch of blocks at a time.
+const KEEP_DECODED_UP_TO: u64 = 16 << 20;
 
 /// Where the passes get their blocks.
 enum Blocks {

@@ -264,7 +264,7 @@ impl bincode::Encode for EncodedPiece<'_> {
 const FEATURES_PER_PIECE: usize = 2_048;
 
 /// Writes the header and payload (see the module documentation) to `w`, streaming the feature chunks: a window
-/// of chunks is encoded on all cores while the previous one is written. The header and the chunk table, known
+/// of pieces of chunks is encoded on all cores while the previous one is written. The header and the chunk table, known
 /// only once every chunk is encoded, are written last over placeholders of the same size; the checksum of the
 /// whole payload is the one of the head combined with the one of the chunks.
 fn write_scene<W: Write + std::io::Seek + Send>(
