@@ -126,7 +126,7 @@ enum Blocks {
     Streamed,
 }
 
-/// The file's blobs, `batch` at a time.
+/// A reader of the file's blobs, its progress shown as pass `name`.
 fn blobs(
     path: &Path,
     progress: &ProgressBar,
